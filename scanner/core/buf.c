@@ -1,0 +1,89 @@
+/* buf.c - capped growable buffer in a task arena (see buf.h). */
+#include "core/buf.h"
+
+#include <string.h>
+
+#include "core/arena.h"
+
+void
+tm_buf_init(struct tm_buf *b, struct tm_arena *a, size_t max)
+{
+    b->arena = a;
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+    b->max = max;
+}
+
+/* grow - make cap >= need (need <= max is checked by the caller) */
+static tm_rc
+grow(struct tm_buf *b, size_t need)
+{
+    size_t cap;
+    unsigned char *p;
+
+    if (need <= b->cap)
+        return TM_OK;
+    cap = b->cap ? b->cap : 64;
+    while (cap < need)
+        cap = cap > b->max / 2 ? b->max : cap * 2;
+    if (cap > b->max)
+        cap = b->max;
+    /* One spare byte so tm_buf_cstr never needs to grow past max. */
+    p = tm_arena_realloc(b->arena, b->data, b->len, cap + 1);
+    if (p == NULL)
+        return TM_ENOMEM;
+    b->data = p;
+    b->cap = cap;
+    return TM_OK;
+}
+
+tm_rc
+tm_buf_append(struct tm_buf *b, const void *src, size_t n)
+{
+    tm_rc rc;
+
+    if (n > b->max - b->len) /* len <= max is an invariant, so no wrap */
+        return TM_ELIMIT;
+    if ((rc = grow(b, b->len + n)) != TM_OK)
+        return rc;
+    if (n > 0)
+        memcpy(b->data + b->len, src, n);
+    b->len += n;
+    return TM_OK;
+}
+
+tm_rc
+tm_buf_putc(struct tm_buf *b, unsigned char c)
+{
+    if (b->len < b->cap) {
+        b->data[b->len++] = c;
+        return TM_OK;
+    }
+    return tm_buf_append(b, &c, 1);
+}
+
+unsigned char *
+tm_buf_reserve(struct tm_buf *b, size_t n, tm_rc *rc)
+{
+    if (n > b->max - b->len) {
+        *rc = TM_ELIMIT;
+        return NULL;
+    }
+    if ((*rc = grow(b, b->len + n)) != TM_OK)
+        return NULL;
+    return b->data + b->len;
+}
+
+const char *
+tm_buf_cstr(struct tm_buf *b)
+{
+    if (b->data == NULL) {
+        b->data = tm_arena_alloc(b->arena, 1);
+        if (b->data == NULL)
+            return NULL;
+        b->cap = 0;
+    }
+    b->data[b->len] = '\0';
+    return (const char *)b->data;
+}

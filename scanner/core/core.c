@@ -1,0 +1,173 @@
+/*
+ * core.c - logging, panics, engine-lifetime allocation and failpoints.
+ *
+ * Log lines are one line each: "<ident>[pid]: <level>: msg". Untrusted text
+ * must be clipped and escaped by the caller (tm_log_escape is not needed yet:
+ * no message content is logged at info or above).
+ */
+#include "core/core.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static enum tm_log_level log_level = TM_LOG_WARN;
+static const char *log_ident = "tamis";
+
+void
+tm_log_set_level(enum tm_log_level level)
+{
+    log_level = level;
+}
+
+void
+tm_log_set_ident(const char *ident)
+{
+    log_ident = ident;
+}
+
+static void
+vlog(const char *level, const char *fmt, va_list ap)
+{
+    char line[1024];
+    int n;
+
+    n = vsnprintf(line, sizeof(line), fmt, ap);
+    if (n < 0)
+        return;
+    fprintf(stderr, "%s[%ld]: %s: %s\n", log_ident, (long)getpid(), level, line);
+}
+
+void
+tm_log(enum tm_log_level level, const char *fmt, ...)
+{
+    static const char *names[] = {"debug", "info", "warning", "error"};
+    va_list ap;
+
+    if (level < log_level)
+        return;
+    va_start(ap, fmt);
+    vlog(names[level], fmt, ap);
+    va_end(ap);
+}
+
+void
+tm_panic(const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "%s[%ld]: panic: %s:%d: ", log_ident, (long)getpid(), file, line);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    abort();
+}
+
+void
+tm_fatal(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vlog("fatal", fmt, ap);
+    va_end(ap);
+    exit(2);
+}
+
+const char *
+tm_rc_str(tm_rc rc)
+{
+    switch (rc) {
+    case TM_OK:
+        return "ok";
+    case TM_EAGAIN:
+        return "need more input";
+    case TM_ELIMIT:
+        return "limit reached";
+    case TM_EPROTO:
+        return "protocol error";
+    case TM_ENOMEM:
+        return "out of memory";
+    case TM_EIO:
+        return "I/O error";
+    case TM_EINVAL:
+        return "invalid argument";
+    }
+    return "unknown error";
+}
+
+/*
+ * tm_failpoint - allocation torture (curl's "torture" tests). With
+ * TM_FAILPOINT=n in the environment, the n-th fallible allocation of the
+ * process fails; every other allocation succeeds.
+ */
+int
+tm_failpoint(void)
+{
+    static long target = -1, count;
+    const char *s;
+
+    if (target == -1) {
+        s = getenv("TM_FAILPOINT");
+        target = 0;
+        if (s != NULL && *s != '\0') {
+            char *end;
+            long v = strtol(s, &end, 10);
+            if (*end == '\0' && v > 0)
+                target = v;
+        }
+    }
+    if (target == 0)
+        return 0;
+    return ++count == target;
+}
+
+void *
+tm_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+
+    if (p == NULL)
+        tm_fatal("out of memory allocating %zu bytes", n);
+    return p;
+}
+
+void *
+tm_xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+
+    if (p == NULL)
+        tm_fatal("out of memory allocating %zu x %zu bytes", n, size);
+    return p;
+}
+
+void *
+tm_xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+
+    if (q == NULL)
+        tm_fatal("out of memory reallocating %zu bytes", n);
+    return q;
+}
+
+char *
+tm_xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = tm_xmalloc(n);
+
+    memcpy(p, s, n);
+    return p;
+}
+
+void
+tm_free(void *p)
+{
+    free(p);
+}

@@ -1,0 +1,40 @@
+/*
+ * str.h - byte-string views. A view points into bytes owned by someone else
+ * (the raw message or a task arena) and is never NUL-terminated by contract.
+ */
+#ifndef TM_CORE_STR_H
+#define TM_CORE_STR_H
+
+#include <stddef.h>
+
+struct tm_str {
+    const unsigned char *p;
+    size_t len;
+};
+
+#define TM_STR_NULL ((struct tm_str){NULL, 0})
+
+static inline struct tm_str
+tm_str_make(const void *p, size_t len)
+{
+    struct tm_str s;
+
+    s.p = (const unsigned char *)p;
+    s.len = len;
+    return s;
+}
+
+static inline unsigned char
+tm_lower(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+/* tm_str_ieq - ASCII case-insensitive equality of a view and a C string */
+int tm_str_ieq(struct tm_str s, const char *lit);
+/* tm_mem_ieq - ASCII case-insensitive equality of two byte ranges of length n */
+int tm_mem_ieq(const void *a, const void *b, size_t n);
+/* tm_str_trim - drop leading and trailing space, tab, CR and LF */
+struct tm_str tm_str_trim(struct tm_str s);
+
+#endif

@@ -1,0 +1,228 @@
+/*
+ * report.c - the verdict JSON (docs/design.md "The verdict, as JSON") and
+ * the text tree printed by `tamis scan`. Header values are decoded here
+ * (RFC 2047, charset to UTF-8); addresses are reduced to addr-specs.
+ */
+#include "verdict/report.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/json.h"
+#include "core/task.h"
+#include "mime/addr.h"
+#include "mime/mime.h"
+
+#define REPORT_MAX_ADDRS 1000
+
+static void
+hex(const unsigned char *d, size_t n, char *out)
+{
+    static const char h[] = "0123456789abcdef";
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        out[2 * i] = h[d[i] >> 4];
+        out[2 * i + 1] = h[d[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+/* header_text - decoded value of the first header `name` of the root, or NULL */
+static const char *
+header_text(struct tm_task *t, const char *name)
+{
+    const struct tm_mime_header *h;
+    const char *s;
+    size_t n;
+
+    if (t->msg == NULL || t->msg->root == NULL)
+        return NULL;
+    h = tm_mime_header_find(t->msg->root, name, 0);
+    if (h == NULL || tm_mime_header_decode(t, h, &s, &n) != TM_OK)
+        return NULL;
+    return s;
+}
+
+/* addrs - the addr-specs of every `name` header of the root */
+static void
+addrs(struct tm_task *t, const char *name, struct tm_json *j, int first_only)
+{
+    const struct tm_mime_header *h;
+    size_t idx, i, n;
+    const char **v;
+    int trunc;
+
+    if (!first_only)
+        tm_json_arr(j);
+    for (idx = 0; t->msg && t->msg->root && (h = tm_mime_header_find(t->msg->root, name, idx));
+         idx++) {
+        const char *dec;
+        size_t dl;
+        if (tm_mime_header_decode(t, h, &dec, &dl) != TM_OK)
+            break;
+        if (tm_addr_list(t->arena, (const unsigned char *)dec, dl, REPORT_MAX_ADDRS, &v, &n,
+                         &trunc) != TM_OK)
+            break;
+        for (i = 0; i < n; i++) {
+            tm_json_str(j, v[i]);
+            if (first_only)
+                return;
+        }
+    }
+    if (first_only)
+        tm_json_null(j);
+    else
+        tm_json_end_arr(j);
+}
+
+static const char *
+cte_str(const struct tm_mime_part *p)
+{
+    return p->cte_name;
+}
+
+tm_rc
+tm_report_json(struct tm_task *t, const struct tm_report_opts *o, struct tm_json *j)
+{
+    const struct tm_mime_part *p;
+    char path[256], sha[65];
+    size_t i;
+
+    tm_json_obj(j);
+    tm_json_key(j, "file");
+    tm_json_str(j, o->file);
+    tm_json_key(j, "size");
+    tm_json_uint(j, t->msg ? t->msg->raw.len : 0);
+    tm_json_key(j, "message_id");
+    tm_json_str(j, header_text(t, "message-id"));
+    tm_json_key(j, "subject");
+    tm_json_str(j, header_text(t, "subject"));
+    tm_json_key(j, "from");
+    addrs(t, "from", j, 1);
+    tm_json_key(j, "to");
+    addrs(t, "to", j, 0);
+    tm_json_key(j, "parts");
+    tm_json_arr(j);
+    for (p = t->msg ? t->msg->root : NULL; p != NULL; p = tm_mime_next(p)) {
+        int leaf = p->first_child == NULL && !p->is_multipart && !(p->is_message && p->nchildren);
+        tm_mime_part_path(p, path, sizeof(path));
+        tm_json_obj(j);
+        tm_json_key(j, "path");
+        tm_json_str(j, path);
+        tm_json_key(j, "content_type");
+        tm_json_str(j, p->content_type);
+        tm_json_key(j, "charset");
+        tm_json_str(j, p->charset);
+        tm_json_key(j, "filename");
+        tm_json_str(j, p->filename);
+        tm_json_key(j, "disposition");
+        tm_json_str(j, p->disposition);
+        tm_json_key(j, "transfer_encoding");
+        tm_json_str(j, cte_str(p));
+        tm_json_key(j, "decoded_size");
+        if (leaf)
+            tm_json_uint(j, p->decoded_len);
+        else
+            tm_json_null(j);
+        tm_json_key(j, "sha256");
+        if (leaf) {
+            hex(p->sha256, 32, sha);
+            tm_json_str(j, sha);
+        } else {
+            tm_json_null(j);
+        }
+        if (p->nuu > 0) {
+            tm_json_key(j, "uuencoded");
+            tm_json_arr(j);
+            for (i = 0; i < p->nuu; i++) {
+                tm_json_obj(j);
+                tm_json_key(j, "filename");
+                tm_json_str(j, p->uu[i].filename);
+                tm_json_key(j, "decoded_size");
+                tm_json_uint(j, p->uu[i].len);
+                tm_json_key(j, "sha256");
+                hex(p->uu[i].sha256, 32, sha);
+                tm_json_str(j, sha);
+                tm_json_end_obj(j);
+            }
+            tm_json_end_arr(j);
+        }
+        tm_json_end_obj(j);
+    }
+    tm_json_end_arr(j);
+    tm_json_key(j, "findings");
+    tm_json_arr(j);
+    for (i = 0; i < TM_F__COUNT; i++)
+        if (t->findings[i])
+            tm_json_str(j, tm_finding_name((enum tm_finding)i));
+    tm_json_end_arr(j);
+    if (t->error != TM_OK) {
+        tm_json_key(j, "error");
+        tm_json_str(j, tm_rc_str(t->error));
+    }
+    tm_json_key(j, "scan_ms");
+    tm_json_double(j, o->scan_ms);
+    tm_json_end_obj(j);
+    return TM_OK;
+}
+
+/* line - append prefix, untrusted text clipped to `max` bytes, and suffix */
+static void
+line(struct tm_json *j, const char *prefix, const char *text, size_t max, const char *suffix)
+{
+    char buf[1024];
+    size_t i;
+
+    /* Untrusted text goes to a terminal: no control characters. */
+    snprintf(buf, sizeof(buf), "%s%.*s%s", prefix, (int)(max < 900 ? max : 900), text, suffix);
+    for (i = 0; buf[i] != '\0'; i++)
+        if ((unsigned char)buf[i] < 0x20 && buf[i] != '\n')
+            buf[i] = '?';
+    tm_json_raw(j, buf);
+}
+
+tm_rc
+tm_report_text(struct tm_task *t, const struct tm_report_opts *o, struct tm_json *j)
+{
+    const struct tm_mime_part *p;
+    const char *subj = header_text(t, "subject");
+    char path[256], sha[65], buf[512];
+    size_t i;
+
+    snprintf(buf, sizeof(buf), "%s: %zu bytes, %zu parts\n", o->file ? o->file : "-",
+             t->msg ? t->msg->raw.len : 0, t->msg ? t->msg->nparts : 0);
+    tm_json_raw(j, buf);
+    if (subj != NULL)
+        line(j, "  subject: ", subj, 200, "\n");
+    for (p = t->msg ? t->msg->root : NULL; p != NULL; p = tm_mime_next(p)) {
+        unsigned d;
+        tm_mime_part_path(p, path, sizeof(path));
+        tm_json_raw(j, "  ");
+        for (d = 0; d < p->depth && d < 40; d++)
+            tm_json_raw(j, "  ");
+        line(j, path, "", 0, " ");
+        line(j, "", p->content_type ? p->content_type : "?", 100, "");
+        if (p->charset)
+            line(j, " charset=", p->charset, 60, "");
+        if (p->cte_name)
+            line(j, " ", p->cte_name, 40, "");
+        if (p->filename)
+            line(j, " filename=\"", p->filename, 200, "\"");
+        if (p->first_child == NULL && !p->is_multipart) {
+            hex(p->sha256, 32, sha);
+            snprintf(buf, sizeof(buf), " %zu bytes sha256:%.16s", p->decoded_len, sha);
+            tm_json_raw(j, buf);
+        }
+        tm_json_raw(j, "\n");
+        for (i = 0; i < p->nuu; i++) {
+            snprintf(buf, sizeof(buf), "      uuencoded \"%.200s\" %zu bytes\n", p->uu[i].filename,
+                     p->uu[i].len);
+            tm_json_raw(j, buf);
+        }
+    }
+    for (i = 0; i < TM_F__COUNT; i++)
+        if (t->findings[i])
+            line(j, "  finding: ", tm_finding_name((enum tm_finding)i), 100, "\n");
+    return TM_OK;
+}
