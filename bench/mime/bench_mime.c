@@ -3,6 +3,7 @@
  * the same messages, in one thread, in the same run.
  *
  * Usage: bench_mime [--iterations N] [--engine tamis|gmime|both] DIR_OR_FILE...
+ *        bench_mime --diff DIR_OR_FILE...
  *
  * Every file named (directories are walked recursively; dotfiles and the
  * SpamAssassin tarballs' "cmds" index files are skipped there) is read into
@@ -30,10 +31,14 @@
  * parsers split hostile MIME differently. A message GMime cannot parse at all
  * is counted as a failure.
  *
- * The top-level part: GMime keeps all message headers on the GMimeMessage and
- * copies only the Content-* ones onto its top-level MIME part. We decode the
- * message's list and not the copies, and count message + top part as one
+ * The top-level part: GMime 3.2 splits a message's header section in two, the
+ * Content-* fields on the top-level MIME part and all others on the
+ * GMimeMessage. We decode both lists and count message + top part as one
  * part, which is what Tamis's root part is.
+ *
+ * --diff runs each engine once per message, untimed, and lists the messages
+ * where those counters differ, so the differences behind the totals can be
+ * looked at one by one.
  *
  * If an engine crashes, a signal handler prints the engine and the file it
  * was parsing before the default action runs.
@@ -54,12 +59,10 @@
 
 #include <gmime/gmime.h>
 
-#ifndef BENCH_NO_TAMIS
 #include "core/core.h"
 #include "core/limits.h"
 #include "core/task.h"
 #include "mime/mime.h"
-#endif
 
 #define BENCH_DEFAULT_ITERATIONS 5
 #define BENCH_MAX_ITERATIONS     1000
@@ -127,11 +130,11 @@ bench_crash_handler(int sig)
     bench_crash_write("\nbench_mime: engine ");
     bench_crash_write(bench_cur_engine);
     bench_crash_write(" crashed (");
-    bench_crash_write(sig == SIGSEGV   ? "SIGSEGV"
-                      : sig == SIGBUS  ? "SIGBUS"
-                      : sig == SIGFPE  ? "SIGFPE"
-                      : sig == SIGILL  ? "SIGILL"
-                                       : "SIGABRT");
+    bench_crash_write(sig == SIGSEGV  ? "SIGSEGV"
+                      : sig == SIGBUS ? "SIGBUS"
+                      : sig == SIGFPE ? "SIGFPE"
+                      : sig == SIGILL ? "SIGILL"
+                                      : "SIGABRT");
     bench_crash_write(") on ");
     bench_crash_write(bench_cur_path);
     bench_crash_write("\n");
@@ -264,7 +267,6 @@ bench_set_free(struct bench_set *set)
 
 /* ---- Tamis ------------------------------------------------------------ */
 
-#ifndef BENCH_NO_TAMIS
 static void
 bench_tamis_one(struct tm_engine *e, const struct bench_msg *m, struct bench_stats *st)
 {
@@ -313,7 +315,6 @@ bench_tamis_pass(struct tm_engine *e, const struct bench_set *set, struct bench_
         bench_tamis_one(e, &set->v[i], st);
     }
 }
-#endif
 
 /* ---- GMime ------------------------------------------------------------ */
 
@@ -379,9 +380,11 @@ bench_gmime_message(GMimeMessage *msg, GMimeStream *sink, struct bench_stats *st
     GMimeObject *top;
 
     st->parts++; /* the message and its top-level part are one node */
-    bench_gmime_headers((GMimeObject *)msg, st);
-    if ((top = g_mime_message_get_mime_part(msg)) != NULL)
+    bench_gmime_headers((GMimeObject *)msg, st); /* all but Content-* */
+    if ((top = g_mime_message_get_mime_part(msg)) != NULL) {
+        bench_gmime_headers(top, st); /* the Content-* fields */
         bench_gmime_body(top, sink, st);
+    }
 }
 
 static void
@@ -421,6 +424,42 @@ bench_gmime_pass(const struct bench_set *set, struct bench_stats *st)
     }
 }
 
+/* ---- --diff ---------------------------------------------------------- */
+
+/*
+ * bench_diff - untimed: run both engines on each message and print the
+ * messages where parts, leaves, headers or decoded bytes disagree, so a reader
+ * can check what the totals hide. Returns the number of such messages.
+ */
+static size_t
+bench_diff(struct tm_engine *e, const struct bench_set *set)
+{
+    struct bench_stats a, b;
+    size_t i, ndiff = 0;
+
+    for (i = 0; i < set->n; i++) {
+        const struct bench_msg *m = &set->v[i];
+
+        memset(&a, 0, sizeof(a));
+        memset(&b, 0, sizeof(b));
+        bench_cur_path = m->path;
+        bench_cur_engine = "tamis";
+        bench_tamis_one(e, m, &a);
+        bench_cur_engine = "gmime";
+        bench_gmime_one(m, &b);
+        if (a.parts == b.parts && a.leaves == b.leaves && a.headers == b.headers &&
+            a.decoded_bytes == b.decoded_bytes && a.failures == b.failures)
+            continue;
+        ndiff++;
+        printf("%s\n  tamis: parts %zu leaves %zu headers %zu decoded %zu failed %zu\n"
+               "  gmime: parts %zu leaves %zu headers %zu decoded %zu failed %zu\n",
+               m->path, a.parts, a.leaves, a.headers, a.decoded_bytes, a.failures, b.parts,
+               b.leaves, b.headers, b.decoded_bytes, b.failures);
+    }
+    printf("%zu of %zu messages differ\n", ndiff, set->n);
+    return ndiff;
+}
+
 /* ---- report ----------------------------------------------------------- */
 
 static int
@@ -451,8 +490,8 @@ bench_report(const struct bench_result *res, const struct bench_set *set, size_t
     int k;
 
     printf("\n%-6s %8s %8s %9s %9s %9s %10s %7s %8s %9s %10s %8s %12s\n", "engine", "messages",
-           "MB", "best s", "median s", "MB/s", "msgs/s", "parts", "leaves", "headers",
-           "decoded MB", "failures", "checksum");
+           "MB", "best s", "median s", "MB/s", "msgs/s", "parts", "leaves", "headers", "decoded MB",
+           "failures", "checksum");
     for (k = 0; k < BENCH__NENGINES; k++) {
         const struct bench_stats *st = &res[k].st;
 
@@ -484,9 +523,13 @@ bench_report(const struct bench_result *res, const struct bench_set *set, size_t
 static void
 bench_usage(FILE *fp)
 {
-    fprintf(fp, "usage: bench_mime [--iterations N] [--engine tamis|gmime|both] DIR_OR_FILE...\n"
-                "  Parses and decodes every message (directories are walked recursively)\n"
-                "  N times per engine (default %d) and prints best and median throughput.\n",
+    fprintf(fp,
+            "usage: bench_mime [--iterations N] [--engine tamis|gmime|both] DIR_OR_FILE...\n"
+            "       bench_mime --diff DIR_OR_FILE...\n"
+            "  Parses and decodes every message (directories are walked recursively)\n"
+            "  N times per engine (default %d) and prints best and median throughput.\n"
+            "  --diff runs each engine once per message, untimed, and lists the\n"
+            "  messages where their part, header or decoded-byte counts differ.\n",
             BENCH_DEFAULT_ITERATIONS);
 }
 
@@ -545,12 +588,10 @@ main(int argc, char **argv)
     struct bench_set set = {NULL, 0, 0, 0};
     size_t iters = BENCH_DEFAULT_ITERATIONS, it;
     const char *v;
-    int i, nargs = 0;
+    int i, nargs = 0, diff = 0;
     double t0;
-#ifndef BENCH_NO_TAMIS
     struct tm_limits lim = tm_limits_default();
     struct tm_engine *engine = NULL;
-#endif
 
     memset(res, 0, sizeof(res));
     res[BENCH_TAMIS].enabled = res[BENCH_GMIME].enabled = 1;
@@ -565,6 +606,8 @@ main(int argc, char **argv)
                 fprintf(stderr, "bench_mime: --engine wants tamis, gmime or both\n");
                 return 2;
             }
+        } else if (strcmp(argv[i], "--diff") == 0) {
+            diff = 1;
         } else if (strcmp(argv[i], "--") == 0) {
             for (i++; i < argc; i++, nargs++)
                 bench_collect(&set, argv[i], 0, 1);
@@ -585,20 +628,20 @@ main(int argc, char **argv)
         fprintf(stderr, "bench_mime: no messages found\n");
         return 1;
     }
-#ifdef BENCH_NO_TAMIS
-    if (res[BENCH_TAMIS].enabled) {
-        fprintf(stderr, "bench_mime: built without Tamis (BENCH_NO_TAMIS); running GMime only\n");
-        res[BENCH_TAMIS].enabled = 0;
-    }
-#endif
     bench_install_crash_handler();
     g_mime_init();
-#ifndef BENCH_NO_TAMIS
-    if (res[BENCH_TAMIS].enabled && (engine = tm_engine_new_bare(&lim)) == NULL) {
+    if ((res[BENCH_TAMIS].enabled || diff) && (engine = tm_engine_new_bare(&lim)) == NULL) {
         fprintf(stderr, "bench_mime: tm_engine_new_bare failed\n");
         return 1;
     }
-#endif
+    if (diff) {
+        size_t ndiff = bench_diff(engine, &set);
+
+        tm_engine_unref(engine);
+        g_mime_shutdown();
+        bench_set_free(&set);
+        return ndiff ? 1 : 0;
+    }
     printf("bench_mime: %zu messages, %.2f MB, %zu iterations per engine\n", set.n,
            (double)set.bytes / 1e6, iters);
     fflush(stdout);
@@ -606,21 +649,17 @@ main(int argc, char **argv)
         res[i].secs = g_new0(double, iters);
 
     /* One untimed pass each: opens iconv descriptors, warms caches. */
-#ifndef BENCH_NO_TAMIS
     if (res[BENCH_TAMIS].enabled)
         bench_tamis_pass(engine, &set, &res[BENCH_TAMIS].st);
-#endif
     if (res[BENCH_GMIME].enabled)
         bench_gmime_pass(&set, &res[BENCH_GMIME].st);
 
     for (it = 0; it < iters; it++) {
-#ifndef BENCH_NO_TAMIS
         if (res[BENCH_TAMIS].enabled) {
             t0 = bench_now();
             bench_tamis_pass(engine, &set, &res[BENCH_TAMIS].st);
             res[BENCH_TAMIS].secs[it] = bench_now() - t0;
         }
-#endif
         if (res[BENCH_GMIME].enabled) {
             t0 = bench_now();
             bench_gmime_pass(&set, &res[BENCH_GMIME].st);
@@ -632,10 +671,8 @@ main(int argc, char **argv)
 
     bench_report(res, &set, iters);
 
-#ifndef BENCH_NO_TAMIS
     if (engine != NULL)
         tm_engine_unref(engine);
-#endif
     g_mime_shutdown();
     for (i = 0; i < BENCH__NENGINES; i++)
         g_free(res[i].secs);

@@ -73,9 +73,15 @@ tm_b64_decode(const unsigned char *in, size_t len, unsigned char *out, unsigned 
         } else if (c == 64) {
             continue;
         } else if (c == 65) {
-            /* Padding: flush the partial group and stop. */
-            if (n < 2)
-                *flags |= TM_DEC_BADPAD;
+            /*
+             * Padding ends the data when it can: after 2 or 3 symbols of a
+             * group. A '=' where no padding can be (group start or after one
+             * symbol) is junk and skipped, as CPython does.
+             */
+            if (n < 2) {
+                *flags |= TM_DEC_JUNK;
+                continue;
+            }
             padded = 1;
             break;
         } else {

@@ -20,7 +20,8 @@
 
 /*
  * tm_b64_decode - decode base64, skipping whitespace silently and other
- * non-alphabet bytes with TM_DEC_JUNK. Decoding stops at the first '=' pad;
+ * non-alphabet bytes with TM_DEC_JUNK. Decoding stops at the first '=' that
+ * can be padding (after 2 or 3 symbols of a group; elsewhere '=' is junk);
  * a final group of 2 or 3 symbols without padding is decoded (TM_DEC_BADPAD).
  * Returns the number of bytes written.
  */

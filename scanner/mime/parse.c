@@ -410,10 +410,16 @@ setup_part(struct parser *ps, struct tm_mime_part *part)
             if (part->cte == TM_CTE_BASE64 || part->cte == TM_CTE_QP)
                 tm_task_finding(ps->task, TM_F_MIME_ENCODED_MULTIPART);
         }
-    } else if (strcmp(part->content_type, "message/rfc822") == 0 ||
-               strcmp(part->content_type, "message/global") == 0 ||
-               strcmp(part->content_type, "message/news") == 0 ||
-               strcmp(part->content_type, "message/external-body") == 0) {
+    } else if (strncmp(part->content_type, "message/", 8) == 0 &&
+               strcmp(part->content_type, "message/partial") != 0 &&
+               strcmp(part->content_type, "message/delivery-status") != 0 &&
+               strcmp(part->content_type, "message/global-delivery-status") != 0) {
+        /*
+         * rfc822, global, news, external-body (RFC 2046 5.2.3: a header
+         * block), cpim, disposition-notification ...: all start with a
+         * header section, so parse them as messages to expose what they
+         * carry. A fragment (partial) and DSN field blocks stay leaves.
+         */
         if (part->depth >= ps->lim->mime_max_depth)
             tm_task_finding(ps->task, TM_F_MIME_LIMIT_DEPTH);
         else
@@ -663,12 +669,20 @@ parse_buffer(struct parser *ps, struct tm_mime_part *root, size_t pos, int top)
         pos = parse_headers(ps, cur, ln.end, 0);
         cur = enter(ps, cur, &pos);
     }
-    /* End of buffer: everything still open ends here. */
+    /*
+     * End of buffer: everything still open ends here. Inside a multipart
+     * left open, the last line end goes too, as if the missing close
+     * delimiter were there (CPython does the same).
+     */
     {
         struct tm_mime_part *p;
+        size_t at = ps->len;
+        int strip = ps->nframes > 0 && ps->frames[ps->nframes - 1].mp->first_child != NULL;
         for (p = cur; p != NULL; p = p->parent) {
-            if (p->body.p != NULL && p->body.len == (size_t)-1)
-                p->body.len = ps->len - (size_t)(p->body.p - ps->buf);
+            if (p->body.p != NULL && p->body.len == (size_t)-1) {
+                size_t s0 = (size_t)(p->body.p - ps->buf);
+                p->body.len = (strip ? strip_eol(ps->buf, s0, at) : at) - s0;
+            }
             if (p->is_multipart && p->epilogue.len == (size_t)-1)
                 p->epilogue.len = ps->len - (size_t)(p->epilogue.p - ps->buf);
             if (p == root)
@@ -826,9 +840,12 @@ finish(struct parser *ps, struct tm_mime_part *root)
         if (p->epilogue.len == (size_t)-1)
             p->epilogue.len = 0;
         if (p->is_multipart && p->first_child == NULL) {
+            /* No part: a leaf of its preamble if it was closed, else its whole body. */
             tm_task_finding(ps->task, TM_F_MIME_BOUNDARY_NOT_FOUND);
             p->is_multipart = 0;
             p->boundary = NULL;
+            if (p->epilogue.p != NULL)
+                p->body = p->preamble;
         }
         if (p->first_child != NULL || (p->is_message && p->cte != TM_CTE_BASE64 &&
                                        p->cte != TM_CTE_QP))
