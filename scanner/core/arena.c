@@ -98,7 +98,7 @@ void *
 tm_arena_alloc(struct tm_arena *a, size_t n)
 {
     struct chunk *c;
-    size_t need, size;
+    size_t need;
     void *p;
 
     if (n == 0)
@@ -123,7 +123,7 @@ tm_arena_alloc(struct tm_arena *a, size_t n)
 #else
     c = a->chunks;
     if (c == NULL || c->size - c->used < need) {
-        size = a->next_chunk;
+        size_t size = a->next_chunk;
         if (size < need)
             size = need;
         else if (a->next_chunk < ARENA_CHUNK_MAX)

@@ -19,7 +19,6 @@
     X(MIME_LIMIT_ARENA)       /* task arena budget exhausted */                                    \
     X(MIME_NO_HEADERS)        /* message has no header section */                                  \
     X(MIME_HDR_NO_COLON)      /* a non-header line ended the header section */                     \
-    X(MIME_HDR_BAD_NAME)      /* header field name with bytes outside RFC 5322 ftext */            \
     X(MIME_HDR_8BIT)          /* raw 8-bit bytes in a header */                                    \
     X(MIME_HDR_LEADING_WS)    /* first header line is a continuation */                            \
     X(MIME_MIXED_EOL)         /* CRLF, bare LF and bare CR mixed */                                \

@@ -307,21 +307,22 @@ tm_charset_to_utf8(const char *charset, size_t charset_len, const unsigned char 
         /* Undeclared or "ascii" 8-bit text is almost always windows-1252. */
         return single_byte(in, len, 1, out, bad);
     }
-    if (all_ascii(in, len) && strncmp(name, "utf-16", 6) != 0 && strncmp(name, "utf-32", 6) != 0 &&
-        strncmp(name, "utf-7", 5) != 0 && strncmp(name, "iso-2022", 8) != 0 &&
-        strncmp(name, "ucs", 3) != 0 && strcmp(name, "hz-gb-2312") != 0)
-        return tm_buf_append(out, in, len);
     if (strcmp(name, "iso-8859-1") == 0 || strcmp(name, "latin1") == 0 ||
         strcmp(name, "latin-1") == 0 || strcmp(name, "l1") == 0)
         return single_byte(in, len, 0, out, bad);
     if (strcmp(name, "windows-1252") == 0 || strcmp(name, "cp1252") == 0)
         return single_byte(in, len, 1, out, bad);
-    cd = cs_open(name);
+    cd = cs_open(name); /* cached: an unknown name is looked up once per thread */
     if (cd == (iconv_t)-1) {
         *bad = 1;
         if (tm_utf8_valid(in, len))
             return tm_buf_append(out, in, len);
         return single_byte(in, len, 1, out, bad);
     }
+    /* ASCII-compatible charsets map ASCII to itself: skip iconv. */
+    if (all_ascii(in, len) && strncmp(name, "utf-16", 6) != 0 && strncmp(name, "utf-32", 6) != 0 &&
+        strncmp(name, "utf-7", 5) != 0 && strncmp(name, "iso-2022", 8) != 0 &&
+        strncmp(name, "ucs", 3) != 0 && strcmp(name, "hz-gb-2312") != 0)
+        return tm_buf_append(out, in, len);
     return via_iconv(cd, in, len, out, bad);
 }

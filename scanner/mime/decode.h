@@ -31,7 +31,8 @@ size_t tm_b64_decode(const unsigned char *in, size_t len, unsigned char *out, un
  * tm_qp_decode - decode quoted-printable. Soft line breaks ("=" before CRLF,
  * LF or CR, optionally after trailing whitespace) are removed; line ends are
  * copied as they are; "=XY" with hex digits (either case) becomes one byte; a
- * bad escape is copied literally with TM_DEC_BADESC. With `header` non-zero,
+ * bad escape is copied literally with TM_DEC_BADESC. A final "=" is a soft
+ * break whose line end went to the next MIME delimiter (RFC 2046 5.1.1). With `header` non-zero,
  * '_' decodes to 0x20 (RFC 2047 "Q"). Returns bytes written (<= len).
  */
 size_t tm_qp_decode(const unsigned char *in, size_t len, unsigned char *out, int header,

@@ -176,8 +176,11 @@ add_header(struct parser *ps, struct tm_mime_part *part, size_t *cap, struct tm_
         part->hdrs = h;
         *cap = ncap;
     }
-    if (value.len > ps->lim->header_max_len) {
-        value.len = ps->lim->header_max_len;
+    if (name.len + value.len > ps->lim->header_max_len) {
+        /* The field (name and value) is clipped; a name alone over the limit keeps no value. */
+        value.len = name.len < ps->lim->header_max_len ? ps->lim->header_max_len - name.len : 0;
+        if (name.len > ps->lim->header_max_len)
+            name.len = ps->lim->header_max_len;
         tm_task_finding(ps->task, TM_F_MIME_LIMIT_HEADER_LEN);
     }
     part->hdrs[part->nhdrs].name = name;
@@ -213,10 +216,14 @@ parse_headers(struct parser *ps, struct tm_mime_part *part, size_t pos, int top)
         if (ps->buf[ln.start] == ' ' || ps->buf[ln.start] == '\t') {
             if (have_last) {
                 struct tm_mime_header *h = &part->hdrs[part->nhdrs - 1];
-                if (ln.cend - (size_t)(h->value.p - ps->buf) <= ps->lim->header_max_len)
-                    h->value.len = ln.cend - (size_t)(h->value.p - ps->buf);
-                else if (h->value.len < ps->lim->header_max_len) {
-                    h->value.len = ps->lim->header_max_len;
+                size_t room = h->name.len < ps->lim->header_max_len
+                                  ? ps->lim->header_max_len - h->name.len
+                                  : 0;
+                size_t want = ln.cend - (size_t)(h->value.p - ps->buf);
+                if (want <= room) {
+                    h->value.len = want;
+                } else if (h->value.len < room) {
+                    h->value.len = room;
                     tm_task_finding(ps->task, TM_F_MIME_LIMIT_HEADER_LEN);
                 }
             } else {
@@ -825,6 +832,36 @@ find_uu(struct parser *ps, struct tm_mime_part *part)
     }
 }
 
+/* has_text - any byte other than whitespace */
+static int
+has_text(struct tm_str s)
+{
+    size_t i;
+
+    for (i = 0; i < s.len; i++)
+        if (s.p[i] != ' ' && s.p[i] != '\t' && s.p[i] != '\r' && s.p[i] != '\n')
+            return 1;
+    return 0;
+}
+
+/* has_8bit - any byte >= 0x80, eight bytes at a time */
+static int
+has_8bit(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if (w & 0x8080808080808080ull)
+            return 1;
+    }
+    for (; i < n; i++)
+        if (p[i] & 0x80)
+            return 1;
+    return 0;
+}
+
 /* finish - leaves: multiparts without children become leaves; decode; hash */
 static void
 finish(struct parser *ps, struct tm_mime_part *root)
@@ -847,9 +884,17 @@ finish(struct parser *ps, struct tm_mime_part *root)
             if (p->epilogue.p != NULL)
                 p->body = p->preamble;
         }
+        if (p->is_multipart) {
+            if (has_text(p->preamble))
+                tm_task_finding(ps->task, TM_F_MIME_PREAMBLE_TEXT);
+            if (has_text(p->epilogue))
+                tm_task_finding(ps->task, TM_F_MIME_EPILOGUE_TEXT);
+        }
         if (p->first_child != NULL || (p->is_message && p->cte != TM_CTE_BASE64 &&
                                        p->cte != TM_CTE_QP))
             continue;
+        if (p->cte == TM_CTE_7BIT && has_8bit(p->body.p, p->body.len))
+            tm_task_finding(ps->task, TM_F_MIME_8BIT_IN_7BIT);
         if (p->is_message) /* encoded inner message: parsed from the queue */
             continue;
         p->decoded = decode_body(ps, p->cte, p->body, &p->decoded_len);

@@ -34,9 +34,17 @@ struct tm_test {
     void (*fn)(void);
 };
 
-#define TM_TEST(name)       static void name(void)
-#define TM_TEST_ENTRY(name) {#name, name}
-#define TM_TEST_END         {NULL, NULL}
+/* clang-format off: it splits brace initialisers in macros and breaks #name */
+#define TM_TEST(name) static void name(void)
+#define TM_TEST_ENTRY(name) \
+    {                       \
+#name, name         \
+    }
+#define TM_TEST_END \
+    {               \
+        NULL, NULL  \
+    }
+/* clang-format on */
 
 /* Seconds a forked test may run before it is killed and reported. */
 #define TM_TEST_TIMEOUT 30
@@ -59,68 +67,68 @@ unsigned tm_test_failed(void);
 /* tm_test_main - run the tests of NULL-terminated `suites` as selected by argv */
 int tm_test_main(int argc, char **argv, const struct tm_test *const *suites);
 
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            tm_test_fail(__FILE__, __LINE__, "CHECK(%s)", #cond);                                  \
+#define CHECK(cond)                                               \
+    do {                                                          \
+        if (!(cond))                                              \
+            tm_test_fail(__FILE__, __LINE__, "CHECK(%s)", #cond); \
     } while (0)
 
-#define REQUIRE(cond)                                                                              \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            tm_test_fail(__FILE__, __LINE__, "REQUIRE(%s), test stopped", #cond);                  \
-            return;                                                                                \
-        }                                                                                          \
+#define REQUIRE(cond)                                                             \
+    do {                                                                          \
+        if (!(cond)) {                                                            \
+            tm_test_fail(__FILE__, __LINE__, "REQUIRE(%s), test stopped", #cond); \
+            return;                                                               \
+        }                                                                         \
     } while (0)
 
-#define CHECK_EQ_SIZE(a, b)                                                                        \
-    do {                                                                                           \
-        size_t tm_a_ = (size_t)(a), tm_b_ = (size_t)(b);                                           \
-        if (tm_a_ != tm_b_)                                                                        \
-            tm_test_fail(__FILE__, __LINE__, "CHECK_EQ_SIZE(%s, %s): %zu != %zu", #a, #b, tm_a_,   \
-                         tm_b_);                                                                   \
+#define CHECK_EQ_SIZE(a, b)                                                                      \
+    do {                                                                                         \
+        size_t tm_a_ = (size_t)(a), tm_b_ = (size_t)(b);                                         \
+        if (tm_a_ != tm_b_)                                                                      \
+            tm_test_fail(__FILE__, __LINE__, "CHECK_EQ_SIZE(%s, %s): %zu != %zu", #a, #b, tm_a_, \
+                         tm_b_);                                                                 \
     } while (0)
 
-#define CHECK_LE_SIZE(a, b)                                                                        \
-    do {                                                                                           \
-        size_t tm_a_ = (size_t)(a), tm_b_ = (size_t)(b);                                           \
-        if (!(tm_a_ <= tm_b_))                                                                     \
-            tm_test_fail(__FILE__, __LINE__, "CHECK_LE_SIZE(%s, %s): %zu > %zu", #a, #b, tm_a_,    \
-                         tm_b_);                                                                   \
+#define CHECK_LE_SIZE(a, b)                                                                     \
+    do {                                                                                        \
+        size_t tm_a_ = (size_t)(a), tm_b_ = (size_t)(b);                                        \
+        if (!(tm_a_ <= tm_b_))                                                                  \
+            tm_test_fail(__FILE__, __LINE__, "CHECK_LE_SIZE(%s, %s): %zu > %zu", #a, #b, tm_a_, \
+                         tm_b_);                                                                \
     } while (0)
 
-#define CHECK_EQ_INT(a, b)                                                                         \
-    do {                                                                                           \
-        long long tm_a_ = (long long)(a), tm_b_ = (long long)(b);                                  \
-        if (tm_a_ != tm_b_)                                                                        \
-            tm_test_fail(__FILE__, __LINE__, "CHECK_EQ_INT(%s, %s): %lld != %lld", #a, #b, tm_a_,  \
-                         tm_b_);                                                                   \
+#define CHECK_EQ_INT(a, b)                                                                        \
+    do {                                                                                          \
+        long long tm_a_ = (long long)(a), tm_b_ = (long long)(b);                                 \
+        if (tm_a_ != tm_b_)                                                                       \
+            tm_test_fail(__FILE__, __LINE__, "CHECK_EQ_INT(%s, %s): %lld != %lld", #a, #b, tm_a_, \
+                         tm_b_);                                                                  \
     } while (0)
 
 /* Flag words: all bits of `mask` set, or none of them set. */
-#define CHECK_FLAGS(flags, mask)                                                                   \
-    do {                                                                                           \
-        unsigned long tm_f_ = (unsigned long)(flags), tm_m_ = (unsigned long)(mask);               \
-        if ((tm_f_ & tm_m_) != tm_m_)                                                              \
-            tm_test_fail(__FILE__, __LINE__, "CHECK_FLAGS(%s, %s): 0x%lx lacks 0x%lx", #flags,     \
-                         #mask, tm_f_, tm_m_ & ~tm_f_);                                            \
+#define CHECK_FLAGS(flags, mask)                                                               \
+    do {                                                                                       \
+        unsigned long tm_f_ = (unsigned long)(flags), tm_m_ = (unsigned long)(mask);           \
+        if ((tm_f_ & tm_m_) != tm_m_)                                                          \
+            tm_test_fail(__FILE__, __LINE__, "CHECK_FLAGS(%s, %s): 0x%lx lacks 0x%lx", #flags, \
+                         #mask, tm_f_, tm_m_ & ~tm_f_);                                        \
     } while (0)
 
-#define CHECK_NOFLAGS(flags, mask)                                                                 \
-    do {                                                                                           \
-        unsigned long tm_f_ = (unsigned long)(flags), tm_m_ = (unsigned long)(mask);               \
-        if ((tm_f_ & tm_m_) != 0)                                                                  \
-            tm_test_fail(__FILE__, __LINE__, "CHECK_NOFLAGS(%s, %s): 0x%lx has 0x%lx", #flags,     \
-                         #mask, tm_f_, tm_f_ & tm_m_);                                             \
+#define CHECK_NOFLAGS(flags, mask)                                                             \
+    do {                                                                                       \
+        unsigned long tm_f_ = (unsigned long)(flags), tm_m_ = (unsigned long)(mask);           \
+        if ((tm_f_ & tm_m_) != 0)                                                              \
+            tm_test_fail(__FILE__, __LINE__, "CHECK_NOFLAGS(%s, %s): 0x%lx has 0x%lx", #flags, \
+                         #mask, tm_f_, (tm_f_ & tm_m_));                                       \
     } while (0)
 
-#define CHECK_MEM(a, alen, b, blen)                                                                \
+#define CHECK_MEM(a, alen, b, blen) \
     ((void)tm_test_mem(__FILE__, __LINE__, #a, (a), (size_t)(alen), #b, (b), (size_t)(blen)))
 
-#define REQUIRE_MEM(a, alen, b, blen)                                                              \
-    do {                                                                                           \
-        if (!tm_test_mem(__FILE__, __LINE__, #a, (a), (size_t)(alen), #b, (b), (size_t)(blen)))    \
-            return;                                                                                \
+#define REQUIRE_MEM(a, alen, b, blen)                                                           \
+    do {                                                                                        \
+        if (!tm_test_mem(__FILE__, __LINE__, #a, (a), (size_t)(alen), #b, (b), (size_t)(blen))) \
+            return;                                                                             \
     } while (0)
 
 #define CHECK_STR(a, b) ((void)tm_test_str(__FILE__, __LINE__, #a, (a), #b, (b)))

@@ -110,9 +110,9 @@ TM_TEST(arena_budget)
             break;
         got += 1000;
     }
-    CHECK(i < 10000);            /* it did run out */
+    CHECK(i < 10000); /* it did run out */
     CHECK_LE_SIZE(got, 64u * 1024);
-    CHECK(got >= 32u * 1024);    /* and not absurdly early */
+    CHECK(got >= 32u * 1024); /* and not absurdly early */
     CHECK_LE_SIZE(tm_arena_used(a), tm_arena_budget(a));
     CHECK(tm_arena_alloc(a, 1000) == NULL);
     tm_arena_free(a);
@@ -287,10 +287,9 @@ limit_def(const char *name)
 TM_TEST(limits_table)
 {
     static const char *const names[] = {
-        "message_max_size",      "mime_max_depth",         "mime_max_parts",
-        "mime_max_headers",      "header_max_len",         "mime_max_boundary_len",
-        "mime_max_decoded_size", "mime_max_params",        "mime_max_uu_blocks",
-        "mime_max_encoded_words", "task_arena_budget",
+        "message_max_size",   "mime_max_depth",         "mime_max_parts",        "mime_max_headers",
+        "header_max_len",     "mime_max_boundary_len",  "mime_max_decoded_size", "mime_max_params",
+        "mime_max_uu_blocks", "mime_max_encoded_words", "task_arena_budget",
     };
     struct tm_limits l = tm_limits_default();
     size_t i;
@@ -357,16 +356,14 @@ TM_TEST(limits_out_of_range)
             snprintf(val, sizeof(val), "%zu", d->max + 1);
             err[0] = '\0';
             if (tm_limits_set(&l, d->name, val, err, sizeof(err)) == TM_OK)
-                tm_test_fail(__FILE__, __LINE__, "%s=%s (max %zu) accepted", d->name, val,
-                             d->max);
+                tm_test_fail(__FILE__, __LINE__, "%s=%s (max %zu) accepted", d->name, val, d->max);
             CHECK(err[0] != '\0');
             CHECK(memcmp(&l, &before, sizeof(l)) == 0);
         }
         if (d->min > 0) {
             snprintf(val, sizeof(val), "%zu", d->min - 1);
             if (tm_limits_set(&l, d->name, val, err, sizeof(err)) == TM_OK)
-                tm_test_fail(__FILE__, __LINE__, "%s=%s (min %zu) accepted", d->name, val,
-                             d->min);
+                tm_test_fail(__FILE__, __LINE__, "%s=%s (min %zu) accepted", d->name, val, d->min);
             CHECK(memcmp(&l, &before, sizeof(l)) == 0);
         }
         /* both ends themselves are fine */
@@ -382,8 +379,16 @@ TM_TEST(limits_out_of_range)
 /* limits.h: optional k/m/g suffix (powers of 1024); junk is an error. */
 TM_TEST(limits_suffixes_and_junk)
 {
-    static const char *const bad[] = {"", "abc", "-1", "10x", "1.5k", "k", " ",
-                                      "99999999999999999999999", "18446744073709551616", "64kk"};
+    static const char *const bad[] = {"",
+                                      "abc",
+                                      "-1",
+                                      "10x",
+                                      "1.5k",
+                                      "k",
+                                      " ",
+                                      "99999999999999999999999",
+                                      "18446744073709551616",
+                                      "64kk"};
     char err[256];
     size_t i, tested = 0;
 

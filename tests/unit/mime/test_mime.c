@@ -114,17 +114,17 @@ tree_ok(const struct tm_mime_msg *m)
 }
 
 /* Parse into f with limits lim; stop the test when there is no tree. */
-#define PARSE_LIM(f, lim, p, len)                                                                  \
-    do {                                                                                           \
-        REQUIRE(fx_parse(&(f), &(lim), (p), (len)));                                               \
-        CHECK_EQ_INT((f).rc, TM_OK);                                                               \
-        CHECK(tree_ok((f).msg));                                                                   \
+#define PARSE_LIM(f, lim, p, len)                    \
+    do {                                             \
+        REQUIRE(fx_parse(&(f), &(lim), (p), (len))); \
+        CHECK_EQ_INT((f).rc, TM_OK);                 \
+        CHECK(tree_ok((f).msg));                     \
     } while (0)
 
-#define PARSE(f, lit)                                                                              \
-    do {                                                                                           \
-        struct tm_limits tm_l_ = tm_limits_default();                                              \
-        PARSE_LIM(f, tm_l_, (lit), sizeof(lit) - 1);                                               \
+#define PARSE(f, lit)                                 \
+    do {                                              \
+        struct tm_limits tm_l_ = tm_limits_default(); \
+        PARSE_LIM(f, tm_l_, (lit), sizeof(lit) - 1);  \
     } while (0)
 
 /* tree_str - "1:type 1.1:type ..." in pre-order */
@@ -191,7 +191,7 @@ hdr_value(const struct tm_mime_part *p, const char *name)
     return h ? tm_str_trim(h->value) : TM_STR_NULL;
 }
 
-#define CHECK_FINDING(f, name) CHECK((f).task->findings[TM_F_##name] > 0)
+#define CHECK_FINDING(f, name)    CHECK((f).task->findings[TM_F_##name] > 0)
 #define CHECK_NO_FINDING(f, name) CHECK_EQ_INT((f).task->findings[TM_F_##name], 0)
 
 /* check_part_mem - CHECK_MEM on a part's body (decoded = 0) or decoded bytes */
@@ -211,12 +211,12 @@ check_part_mem(const char *file, int line, const struct tm_mime_part *p, int dec
 }
 
 #define CHECK_BODY(part, lit) check_part_mem(__FILE__, __LINE__, (part), 0, (lit), sizeof(lit) - 1)
-#define CHECK_DECODED(part, lit)                                                                   \
+#define CHECK_DECODED(part, lit) \
     check_part_mem(__FILE__, __LINE__, (part), 1, (lit), sizeof(lit) - 1)
-#define CHECK_HDR(part, name, lit)                                                                 \
-    do {                                                                                           \
-        struct tm_str tm_v_ = hdr_value((part), (name));                                           \
-        CHECK_MEM(tm_v_.p, tm_v_.len, (lit), sizeof(lit) - 1);                                     \
+#define CHECK_HDR(part, name, lit)                             \
+    do {                                                       \
+        struct tm_str tm_v_ = hdr_value((part), (name));       \
+        CHECK_MEM(tm_v_.p, tm_v_.len, (lit), sizeof(lit) - 1); \
     } while (0)
 
 /* A growable message builder for generated inputs (freed by the test). */
@@ -304,8 +304,10 @@ TM_TEST(mime_single_part)
     CHECK(tm_mime_header_find(r, "subject", 1) == NULL);
     CHECK(tm_mime_header_find(r, "x-missing", 0) == NULL);
     CHECK(r->header_block.p == (const unsigned char *)m);
-    CHECK(r->header_block.len >= sizeof("From: a@example.com\r\nTo: b@example.com\r\nSubject: hello") - 1);
-    CHECK(r->header_block.len <= sizeof("From: a@example.com\r\nTo: b@example.com\r\nSubject: hello\r\n\r\n") - 1);
+    CHECK(r->header_block.len >=
+          sizeof("From: a@example.com\r\nTo: b@example.com\r\nSubject: hello") - 1);
+    CHECK(r->header_block.len <=
+          sizeof("From: a@example.com\r\nTo: b@example.com\r\nSubject: hello\r\n\r\n") - 1);
     CHECK_BODY(r, "Hello\r\nWorld\r\n");
     CHECK_DECODED(r, "Hello\r\nWorld\r\n");
     CHECK(no_findings(f.task));
@@ -335,8 +337,9 @@ TM_TEST(mime_single_part_body_edges)
 TM_TEST(mime_leaf_sha256)
 {
     static const unsigned char exp[32] = {
-        0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
-        0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad,
+        0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40,
+        0xde, 0x5d, 0xae, 0x22, 0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17,
+        0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad,
     };
     struct fx f;
 
@@ -364,31 +367,30 @@ TM_TEST(mime_leaf_sha256)
  */
 TM_TEST(mime_rfc2046_example)
 {
-    static const char m[] =
-        "From: Nathaniel Borenstein <nsb@bellcore.com>\r\n"
-        "To: Ned Freed <ned@innosoft.com>\r\n"
-        "Date: Sun, 21 Mar 1993 23:56:48 -0800 (PST)\r\n"
-        "Subject: Sample message\r\n"
-        "MIME-Version: 1.0\r\n"
-        "Content-type: multipart/mixed; boundary=\"simple boundary\"\r\n"
-        "\r\n"
-        "This is the preamble.  It is to be ignored, though it\r\n"
-        "is a handy place for composition agents to include an\r\n"
-        "explanatory note to non-MIME conformant readers.\r\n"
-        "\r\n"
-        "--simple boundary\r\n"
-        "\r\n"
-        "This is implicitly typed plain US-ASCII text.\r\n"
-        "It does NOT end with a linebreak.\r\n"
-        "--simple boundary\r\n"
-        "Content-type: text/plain; charset=us-ascii\r\n"
-        "\r\n"
-        "This is explicitly typed plain US-ASCII text.\r\n"
-        "It DOES end with a linebreak.\r\n"
-        "\r\n"
-        "--simple boundary--\r\n"
-        "\r\n"
-        "This is the epilogue.  It is also to be ignored.\r\n";
+    static const char m[] = "From: Nathaniel Borenstein <nsb@bellcore.com>\r\n"
+                            "To: Ned Freed <ned@innosoft.com>\r\n"
+                            "Date: Sun, 21 Mar 1993 23:56:48 -0800 (PST)\r\n"
+                            "Subject: Sample message\r\n"
+                            "MIME-Version: 1.0\r\n"
+                            "Content-type: multipart/mixed; boundary=\"simple boundary\"\r\n"
+                            "\r\n"
+                            "This is the preamble.  It is to be ignored, though it\r\n"
+                            "is a handy place for composition agents to include an\r\n"
+                            "explanatory note to non-MIME conformant readers.\r\n"
+                            "\r\n"
+                            "--simple boundary\r\n"
+                            "\r\n"
+                            "This is implicitly typed plain US-ASCII text.\r\n"
+                            "It does NOT end with a linebreak.\r\n"
+                            "--simple boundary\r\n"
+                            "Content-type: text/plain; charset=us-ascii\r\n"
+                            "\r\n"
+                            "This is explicitly typed plain US-ASCII text.\r\n"
+                            "It DOES end with a linebreak.\r\n"
+                            "\r\n"
+                            "--simple boundary--\r\n"
+                            "\r\n"
+                            "This is the epilogue.  It is also to be ignored.\r\n";
     const struct tm_mime_part *r, *p1, *p2;
     struct fx f;
 
@@ -731,8 +733,7 @@ TM_TEST(mime_line_endings_equivalent)
         eol_convert(&g[i], lf, eols[i]);
         REQUIRE(fx_parse(&f, &lim, g[i].p, g[i].len));
         CHECK(tree_ok(f.msg));
-        CHECK_STR(tree_str(f.msg),
-                  "1:multipart/mixed 1.1:text/plain 1.2:application/octet-stream");
+        CHECK_STR(tree_str(f.msg), "1:multipart/mixed 1.1:text/plain 1.2:application/octet-stream");
         CHECK_HDR(f.msg->root, "subject", "eol");
         CHECK_STR(f.msg->root->boundary, "E");
         if (f.msg->nparts == 3) {
@@ -1213,6 +1214,222 @@ TM_TEST(mime_garbage_never_crashes)
     free(g.p);
 }
 
+/*
+ * RFC 2046 5.1.1: a delimiter line is "--" boundary, then only LWSP. An
+ * inner boundary that starts with the outer one ("X" and "X2") is not the
+ * outer delimiter; prefix matching would cut the inner multipart short.
+ */
+TM_TEST(mime_boundary_prefix_of_another)
+{
+    struct fx f;
+
+    PARSE(f, "Content-Type: multipart/mixed; boundary=X\r\n"
+             "\r\n"
+             "--X\r\n"
+             "Content-Type: multipart/alternative; boundary=X2\r\n"
+             "\r\n"
+             "--X2\r\n"
+             "\r\n"
+             "alt one\r\n"
+             "--X2\r\n"
+             "\r\n"
+             "alt two\r\n"
+             "--X2--\r\n"
+             "--X\r\n"
+             "\r\n"
+             "last\r\n"
+             "--X--\r\n");
+    CHECK_STR(tree_str(f.msg), "1:multipart/mixed 1.1:multipart/alternative 1.1.1:text/plain "
+                               "1.1.2:text/plain 1.2:text/plain");
+    CHECK_BODY(part_at(f.msg, "1.1.1"), "alt one");
+    CHECK_BODY(part_at(f.msg, "1.1.2"), "alt two");
+    CHECK_BODY(part_at(f.msg, "1.2"), "last");
+    CHECK_NO_FINDING(f, MIME_MISSING_CLOSE);
+    fx_done(&f);
+}
+
+/*
+ * RFC 2046 5.1.2: an outer delimiter ends an inner multipart left open;
+ * the inner one is missing its close (MIME_MISSING_CLOSE).
+ */
+TM_TEST(mime_outer_boundary_closes_inner)
+{
+    struct fx f;
+
+    PARSE(f, "Content-Type: multipart/mixed; boundary=out\r\n"
+             "\r\n"
+             "--out\r\n"
+             "Content-Type: multipart/alternative; boundary=in\r\n"
+             "\r\n"
+             "--in\r\n"
+             "\r\n"
+             "inner\r\n"
+             "--out\r\n"
+             "\r\n"
+             "second\r\n"
+             "--out--\r\n");
+    CHECK_STR(tree_str(f.msg),
+              "1:multipart/mixed 1.1:multipart/alternative 1.1.1:text/plain 1.2:text/plain");
+    CHECK_BODY(part_at(f.msg, "1.1.1"), "inner");
+    CHECK_BODY(part_at(f.msg, "1.2"), "second");
+    CHECK_FINDING(f, MIME_MISSING_CLOSE);
+    fx_done(&f);
+}
+
+/* Findings on header and line-end oddities (findings.h descriptions). */
+TM_TEST(mime_header_and_eol_findings)
+{
+    struct fx f;
+
+    PARSE(f, " leading continuation\r\nSubject: x\r\n\r\nbody\r\n");
+    CHECK_FINDING(f, MIME_HDR_LEADING_WS);
+    fx_done(&f);
+    PARSE(f, "Subject: caf\xc3\xa9\r\n\r\nbody\r\n");
+    CHECK_FINDING(f, MIME_HDR_8BIT);
+    fx_done(&f);
+    PARSE(f, "Subject: x\r\nTo: y\n\r\nline\nline\r\n");
+    CHECK_FINDING(f, MIME_MIXED_EOL);
+    CHECK_HDR(f.msg->root, "to", "y");
+    fx_done(&f);
+    PARSE(f, "Content-Transfer-Encoding: 7bit\r\n\r\ncaf\xe9\r\n");
+    CHECK_FINDING(f, MIME_8BIT_IN_7BIT);
+    CHECK_DECODED(f.msg->root, "caf\xe9\r\n");
+    fx_done(&f);
+    PARSE(f, "Content-Transfer-Encoding: 7bit\r\nContent-Transfer-Encoding: base64\r\n\r\nx\r\n");
+    CHECK_FINDING(f, MIME_DUP_CTE);
+    fx_done(&f);
+    PARSE(f,
+          "Content-Type: message/partial; id=\"abc@example.com\"; number=1; total=2\r\n\r\nx\r\n");
+    CHECK_FINDING(f, MIME_MSG_PARTIAL);
+    fx_done(&f);
+}
+
+/* message_max_size: the rest is ignored, MESSAGE_TRUNCATED. */
+TM_TEST(mime_limit_message_size)
+{
+    struct tm_limits lim = tm_limits_default();
+    struct gen g = {NULL, 0, 0};
+    struct fx f;
+    int i;
+
+    lim.message_max_size = 1000;
+    put(&g, "Subject: big\r\n\r\n");
+    for (i = 0; i < 100; i++)
+        put(&g, "0123456789012345678\r\n");
+    PARSE_LIM(f, lim, g.p, g.len);
+    CHECK_FINDING(f, MESSAGE_TRUNCATED);
+    CHECK_LE_SIZE(f.msg->raw.len, 1000);
+    CHECK_LE_SIZE(f.msg->root->body.len, 1000);
+    CHECK_HDR(f.msg->root, "subject", "big");
+    fx_done(&f);
+    free(g.p);
+}
+
+/* mime_max_params through Content-Type, MIME_LIMIT_PARAMS. */
+TM_TEST(mime_limit_params)
+{
+    struct tm_limits lim = tm_limits_default();
+    struct gen g = {NULL, 0, 0};
+    char line[32];
+    struct fx f;
+    int i;
+
+    lim.mime_max_params = 4;
+    put(&g, "Content-Type: text/plain; charset=utf-8");
+    for (i = 0; i < 20; i++) {
+        snprintf(line, sizeof(line), "; p%d=%d", i, i);
+        put(&g, line);
+    }
+    put(&g, "\r\n\r\nbody\r\n");
+    PARSE_LIM(f, lim, g.p, g.len);
+    CHECK_FINDING(f, MIME_LIMIT_PARAMS);
+    CHECK_STR(f.msg->root->content_type, "text/plain");
+    CHECK_STR(f.msg->root->charset, "utf-8");
+    if (f.msg->root->ct_params != NULL)
+        CHECK_LE_SIZE(f.msg->root->ct_params->n, 4);
+    fx_done(&f);
+    free(g.p);
+}
+
+/* mime_max_encoded_words through tm_mime_header_decode, MIME_LIMIT_WORDS. */
+TM_TEST(mime_limit_words)
+{
+    struct tm_limits lim = tm_limits_default();
+    struct gen g = {NULL, 0, 0};
+    const struct tm_mime_header *h;
+    const char *out = NULL;
+    size_t outlen = 0;
+    struct fx f;
+    int i;
+
+    lim.mime_max_encoded_words = 3;
+    put(&g, "Subject:");
+    for (i = 0; i < 10; i++)
+        put(&g, " =?UTF-8?Q?w?=");
+    put(&g, "\r\n\r\nbody\r\n");
+    PARSE_LIM(f, lim, g.p, g.len);
+    REQUIRE((h = tm_mime_header_find(f.msg->root, "subject", 0)) != NULL);
+    CHECK_EQ_INT(tm_mime_header_decode(f.task, h, &out, &outlen), TM_OK);
+    CHECK_FINDING(f, MIME_LIMIT_WORDS);
+    CHECK(out != NULL && outlen >= 3 && memcmp(out, "www", 3) == 0);
+    fx_done(&f);
+    free(g.p);
+}
+
+/* mime_max_uu_blocks, MIME_LIMIT_UU. */
+TM_TEST(mime_limit_uu)
+{
+    struct tm_limits lim = tm_limits_default();
+    struct gen g = {NULL, 0, 0};
+    struct fx f;
+    int i;
+
+    lim.mime_max_uu_blocks = 2;
+    put(&g, "Subject: uu\r\n\r\n");
+    for (i = 0; i < 6; i++)
+        put(&g, "begin 644 cat.txt\r\n#0V%T\r\n`\r\nend\r\n");
+    PARSE_LIM(f, lim, g.p, g.len);
+    CHECK_FINDING(f, MIME_LIMIT_UU);
+    CHECK_LE_SIZE(f.msg->root->nuu, 2);
+    fx_done(&f);
+    free(g.p);
+}
+
+/*
+ * task_arena_budget: mime.h says TM_ENOMEM when the arena ran out, and the
+ * tree built so far stays usable. A 64 KiB arena and a 512 KiB base64 part.
+ */
+TM_TEST(mime_limit_arena)
+{
+    struct tm_limits lim = tm_limits_default();
+    struct gen g = {NULL, 0, 0};
+    struct tm_engine *e;
+    struct tm_task *t;
+    tm_rc rc;
+    int i;
+
+    lim.task_arena_budget = 64u * 1024;
+    lim.mime_max_decoded_size = 64u << 20;
+    put(&g, "Content-Type: multipart/mixed; boundary=z\r\n\r\n--z\r\n"
+            "Content-Transfer-Encoding: base64\r\n\r\n");
+    for (i = 0; i < 9000; i++)
+        put(&g, "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB\r\n");
+    put(&g, "--z--\r\n");
+    REQUIRE((e = tm_engine_new_bare(&lim)) != NULL);
+    t = tm_task_new(e);
+    if (t != NULL) {
+        rc = tm_mime_parse(t, (const unsigned char *)g.p, g.len);
+        CHECK(rc == TM_ENOMEM || t->findings[TM_F_MIME_LIMIT_ARENA] > 0);
+        if (t->msg != NULL && t->msg->root != NULL) {
+            CHECK(tree_ok(t->msg));
+            tm_mime_assert_invariants(t);
+        }
+        tm_task_free(t);
+    }
+    tm_engine_unref(e);
+    free(g.p);
+}
+
 /* tm_mime_part_path never writes past buflen. */
 TM_TEST(mime_part_path_small_buffer)
 {
@@ -1264,6 +1481,14 @@ const struct tm_test tests_mime[] = {
     TM_TEST_ENTRY(mime_limit_headers),
     TM_TEST_ENTRY(mime_limit_header_len),
     TM_TEST_ENTRY(mime_garbage_never_crashes),
+    TM_TEST_ENTRY(mime_boundary_prefix_of_another),
+    TM_TEST_ENTRY(mime_outer_boundary_closes_inner),
+    TM_TEST_ENTRY(mime_header_and_eol_findings),
+    TM_TEST_ENTRY(mime_limit_message_size),
+    TM_TEST_ENTRY(mime_limit_params),
+    TM_TEST_ENTRY(mime_limit_words),
+    TM_TEST_ENTRY(mime_limit_uu),
+    TM_TEST_ENTRY(mime_limit_arena),
     TM_TEST_ENTRY(mime_part_path_small_buffer),
     TM_TEST_END,
 };

@@ -86,20 +86,20 @@ sane(void)
 }
 
 /* Parse a literal with room for 16 parameters: must succeed and be sane. */
-#define PARSE(lit)                                                                                 \
-    do {                                                                                           \
-        CHECK_EQ_INT(parse_n((lit), sizeof(lit) - 1, 16), TM_OK);                                  \
-        CHECK(sane());                                                                             \
+#define PARSE(lit)                                                \
+    do {                                                          \
+        CHECK_EQ_INT(parse_n((lit), sizeof(lit) - 1, 16), TM_OK); \
+        CHECK(sane());                                            \
     } while (0)
 
 /* The first value of parameter `name` equals the literal. */
-#define CHECK_PARAM(name, lit)                                                                     \
-    do {                                                                                           \
-        const struct tm_param *tm_p_ = tm_params_get(&P, (name));                                  \
-        if (tm_p_ == NULL)                                                                         \
-            tm_test_fail(__FILE__, __LINE__, "no parameter \"%s\"", (name));                       \
-        else                                                                                       \
-            CHECK_MEM(tm_p_->value, tm_p_->value_len, (lit), sizeof(lit) - 1);                     \
+#define CHECK_PARAM(name, lit)                                                 \
+    do {                                                                       \
+        const struct tm_param *tm_p_ = tm_params_get(&P, (name));              \
+        if (tm_p_ == NULL)                                                     \
+            tm_test_fail(__FILE__, __LINE__, "no parameter \"%s\"", (name));   \
+        else                                                                   \
+            CHECK_MEM(tm_p_->value, tm_p_->value_len, (lit), sizeof(lit) - 1); \
     } while (0)
 
 /* RFC 2045 5.1: "Content-type: text/plain; charset=us-ascii" both ways. */

@@ -55,10 +55,10 @@ dec_n(const char *in, size_t len, size_t max_words, size_t cap)
 }
 
 /* Decode a literal; must succeed and give valid UTF-8. */
-#define DEC(lit)                                                                                   \
-    do {                                                                                           \
-        CHECK_EQ_INT(dec_n((lit), sizeof(lit) - 1, 64, 4096), TM_OK);                              \
-        CHECK(tm_utf8_valid(out.data, out.len));                                                   \
+#define DEC(lit)                                                      \
+    do {                                                              \
+        CHECK_EQ_INT(dec_n((lit), sizeof(lit) - 1, 64, 4096), TM_OK); \
+        CHECK(tm_utf8_valid(out.data, out.len));                      \
     } while (0)
 
 #define CHECK_OUT(lit) CHECK_MEM(out.data, out.len, (lit), sizeof(lit) - 1)
@@ -397,8 +397,9 @@ TM_TEST(charset_bad_input)
 {
     int bad;
 
-    CONV("utf-8", "a\xff"
-                  "b",
+    CONV("utf-8",
+         "a\xff"
+         "b",
          bad);
     CHECK(tm_utf8_valid(out.data, out.len));
     CHECK(out_has("\xef\xbf\xbd"));
