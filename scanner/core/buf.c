@@ -70,8 +70,13 @@ tm_buf_reserve(struct tm_buf *b, size_t n, tm_rc *rc)
         *rc = TM_ELIMIT;
         return NULL;
     }
-    if ((*rc = grow(b, b->len + n)) != TM_OK)
+    /* At least one byte, so an empty buffer still has storage to point into. */
+    if ((*rc = grow(b, b->len + (n ? n : 1) > b->max ? b->max : b->len + (n ? n : 1))) != TM_OK)
         return NULL;
+    if (b->data == NULL && (b->data = tm_arena_alloc(b->arena, 1)) == NULL) {
+        *rc = TM_ENOMEM;
+        return NULL;
+    }
     return b->data + b->len;
 }
 

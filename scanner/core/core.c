@@ -29,6 +29,8 @@ tm_log_set_ident(const char *ident)
     log_ident = ident;
 }
 
+static void vlog(const char *level, const char *fmt, va_list ap) TM_PRINTF(2, 0);
+
 static void
 vlog(const char *level, const char *fmt, va_list ap)
 {

@@ -116,10 +116,15 @@ tm_rc
 tm_addr_list(struct tm_arena *a, const unsigned char *in, size_t len, size_t max,
              const char ***out, size_t *n, int *truncated)
 {
-    const unsigned char *p = in, *end = in + len, *start = in;
+    const unsigned char *p, *end, *start;
     const char **v;
     int oom = 0, angle = 0;
 
+    if (in == NULL) /* an empty view may have no pointer */
+        in = (const unsigned char *)"";
+    p = in;
+    end = in + len;
+    start = in;
     *n = 0;
     *truncated = 0;
     v = tm_arena_calloc(a, max ? max : 1, sizeof(*v));

@@ -45,8 +45,11 @@ static const unsigned short cp1252_c1[32] = {
 int
 tm_utf8_valid(const unsigned char *p, size_t len)
 {
-    const unsigned char *end = p + len;
+    const unsigned char *end;
 
+    if (len == 0)
+        return 1;
+    end = p + len;
     while (p < end) {
         if (end - p >= 8) {
             uint64_t w;
@@ -294,8 +297,12 @@ tm_charset_to_utf8(const char *charset, size_t charset_len, const unsigned char 
                    struct tm_buf *out, int *bad)
 {
     char name[CS_NAME_MAX];
-    size_t n = charset ? norm_name(charset, charset_len, name) : 0;
+    size_t n;
     iconv_t cd;
+
+    if (len == 0)
+        return TM_OK;
+    n = charset ? norm_name(charset, charset_len, name) : 0;
 
     if (n == 0 || strcmp(name, "us-ascii") == 0 || strcmp(name, "ascii") == 0 ||
         strcmp(name, "utf-8") == 0 || strcmp(name, "utf8") == 0 ||

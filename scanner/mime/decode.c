@@ -39,12 +39,16 @@ static const unsigned char b64_tab[256] = {
 size_t
 tm_b64_decode(const unsigned char *in, size_t len, unsigned char *out, unsigned *flags)
 {
-    const unsigned char *p = in, *end = in + len;
+    const unsigned char *p, *end;
     unsigned char *o = out;
     uint32_t acc = 0;
     unsigned n = 0, c;
     int padded = 0;
 
+    if (len == 0)
+        return 0;
+    p = in;
+    end = in + len;
     while (p < end) {
         /* Fast path: a full group at a group boundary. */
         if (n == 0 && end - p >= 4) {
@@ -124,10 +128,14 @@ hexval(unsigned char c)
 size_t
 tm_qp_decode(const unsigned char *in, size_t len, unsigned char *out, int header, unsigned *flags)
 {
-    const unsigned char *p = in, *end = in + len, *q;
+    const unsigned char *p, *end, *q;
     unsigned char *o = out;
     int h, l;
 
+    if (len == 0)
+        return 0;
+    p = in;
+    end = in + len;
     while (p < end) {
         q = memchr(p, header ? '_' : '=', (size_t)(end - p));
         if (header) {

@@ -272,11 +272,15 @@ tm_rc
 tm_params_parse(struct tm_arena *a, const unsigned char *in, size_t len, size_t max_params,
                 struct tm_params *out, unsigned *flags)
 {
-    const unsigned char *p = in, *end = in + len, *t0;
+    const unsigned char *p, *end, *t0;
     struct raw_param *rp;
     size_t n = 0, i, k, t_len;
     tm_rc rc;
 
+    if (in == NULL) /* an empty view may have no pointer */
+        in = (const unsigned char *)"";
+    p = in;
+    end = in + len;
     out->token = "";
     out->v = NULL;
     out->n = 0;

@@ -750,9 +750,10 @@ decode_body(struct parser *ps, enum tm_cte cte, struct tm_str body, size_t *outl
             break;
         }
         tm_task_finding(t, TM_F_MIME_BAD_UU);
+        goto as_is;
     }
-        /* FALLTHROUGH */
     default:
+    as_is:
         t->decoded_total += in;
         *outlen = in;
         return body.p;

@@ -137,15 +137,19 @@ tm_rc
 tm_rfc2047_decode(const unsigned char *in, size_t len, size_t max_words, struct tm_buf *out,
                   unsigned *flags)
 {
-    const unsigned char *p = in, *end = in + len, *lit = in;
+    const unsigned char *p, *end, *lit;
     const unsigned char *gap = NULL; /* whitespace run start after an encoded word */
     struct pending pd;
     size_t words = 0;
     tm_rc rc;
 
+    if (len == 0)
+        return TM_OK;
+    p = lit = in;
+    end = in + len;
     pd.cs = NULL;
     pd.cs_len = 0;
-    tm_buf_init(&pd.bytes, out->arena, len + 4);
+    tm_buf_init(&pd.bytes, out->arena, len + 16); /* a word reserves up to 3 bytes more than it decodes */
     while (p < end) {
         const unsigned char *q = memchr(p, '=', (size_t)(end - p));
         struct tm_str cs, text;
@@ -191,7 +195,8 @@ tm_rfc2047_decode(const unsigned char *in, size_t len, size_t max_words, struct 
                 return rc;
         pd.cs = cs.p;
         pd.cs_len = cs.len;
-        dst = tm_buf_reserve(&pd.bytes, TM_B64_MAX_OUT(text.len), &rc);
+        dst = tm_buf_reserve(&pd.bytes,
+                             enc == 'B' ? TM_B64_MAX_OUT(text.len) : TM_QP_MAX_OUT(text.len), &rc);
         if (dst == NULL)
             return rc;
         {
