@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "core/arena.h"
 #include "core/json.h"
@@ -155,15 +154,6 @@ read_all(const char *path, size_t max, size_t *len)
     return buf;
 }
 
-static double
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 static int
 cmd_scan(int argc, char **argv)
 {
@@ -232,10 +222,10 @@ cmd_scan(int argc, char **argv)
         }
         if ((t = tm_task_new(e)) == NULL)
             tm_fatal("cannot create task");
-        t0 = now_ms();
+        t0 = tm_now_ms();
         (void)tm_mime_parse(t, msg, len);
         o.file = strcmp(fl.v[k], "-") == 0 ? NULL : fl.v[k];
-        o.scan_ms = now_ms() - t0;
+        o.scan_ms = tm_now_ms() - t0;
         if (json)
             tm_report_json(t, &o, &out);
         else

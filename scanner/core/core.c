@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static enum tm_log_level log_level = TM_LOG_WARN;
@@ -102,6 +103,15 @@ tm_rc_str(tm_rc rc)
     return "unknown error";
 }
 
+double
+tm_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 /*
  * tm_failpoint - allocation torture (curl's "torture" tests). With
  * TM_FAILPOINT=n in the environment, the n-th fallible allocation of the
@@ -166,6 +176,14 @@ tm_xstrdup(const char *s)
 
     memcpy(p, s, n);
     return p;
+}
+
+void *
+tm_calloc(size_t n, size_t size)
+{
+    if (tm_failpoint())
+        return NULL;
+    return calloc(n ? n : 1, size ? size : 1);
 }
 
 void

@@ -43,7 +43,12 @@ void *tm_xmalloc(size_t n);
 void *tm_xcalloc(size_t n, size_t size);
 void *tm_xrealloc(void *p, size_t n);
 char *tm_xstrdup(const char *s);
+/* tm_calloc - fallible zeroed allocation (NULL on failure or at the failpoint) */
+void *tm_calloc(size_t n, size_t size);
 void tm_free(void *p);
+
+/* tm_now_ms - monotonic clock in milliseconds, for scan timings */
+double tm_now_ms(void);
 
 /* tm_failpoint - true when the allocation under test should fail (TM_FAILPOINT=n) */
 int tm_failpoint(void);

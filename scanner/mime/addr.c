@@ -13,36 +13,7 @@
 #include <string.h>
 
 #include "core/arena.h"
-
-/* skip_comment - p at '('; returns the position after the matching ')' */
-static const unsigned char *
-skip_comment(const unsigned char *p, const unsigned char *end)
-{
-    unsigned depth = 0;
-
-    while (p < end) {
-        if (*p == '\\' && p + 1 < end) {
-            p += 2;
-            continue;
-        }
-        if (*p == '(')
-            depth++;
-        else if (*p == ')' && --depth == 0)
-            return p + 1;
-        p++;
-    }
-    return end;
-}
-
-/* skip_quoted - p at '"'; returns the position after the closing quote */
-static const unsigned char *
-skip_quoted(const unsigned char *p, const unsigned char *end)
-{
-    p++;
-    while (p < end && *p != '"')
-        p += (*p == '\\' && p + 1 < end) ? 2 : 1;
-    return p < end ? p + 1 : end;
-}
+#include "mime/lex.h"
 
 /* clean - copy [s,e) without comments, whitespace and line breaks */
 static char *
@@ -54,11 +25,11 @@ clean(struct tm_arena *a, const unsigned char *s, const unsigned char *e)
         return NULL;
     while (s < e) {
         if (*s == '(') {
-            s = skip_comment(s, e);
+            s = tm_lex_skip_comment(s, e, NULL);
             continue;
         }
         if (*s == '"') {
-            const unsigned char *q = skip_quoted(s, e);
+            const unsigned char *q = tm_lex_skip_quoted(s, e);
             memcpy(o, s, (size_t)(q - s));
             o += q - s;
             s = q;
@@ -81,11 +52,11 @@ mailbox(struct tm_arena *a, const unsigned char *s, const unsigned char *e, int 
 
     while (p < e) {
         if (*p == '(') {
-            p = skip_comment(p, e);
+            p = tm_lex_skip_comment(p, e, NULL);
             continue;
         }
         if (*p == '"') {
-            p = skip_quoted(p, e);
+            p = tm_lex_skip_quoted(p, e);
             continue;
         }
         if (*p == '<' && lt == NULL)
@@ -133,11 +104,11 @@ tm_addr_list(struct tm_arena *a, const unsigned char *in, size_t len, size_t max
     *out = v;
     while (p <= end) {
         if (p < end && *p == '(') {
-            p = skip_comment(p, end);
+            p = tm_lex_skip_comment(p, end, NULL);
             continue;
         }
         if (p < end && *p == '"') {
-            p = skip_quoted(p, end);
+            p = tm_lex_skip_quoted(p, end);
             continue;
         }
         if (p < end && *p == '<')

@@ -20,6 +20,7 @@
 #include "core/buf.h"
 #include "core/str.h"
 #include "mime/charset.h"
+#include "mime/lex.h"
 #include "mime/rfc2047.h"
 
 #define PARAM_MAX_SECTION 1000 /* RFC 2231 continuation numbers above this are junk */
@@ -43,21 +44,9 @@ skip_cfws(const unsigned char *p, const unsigned char *end, unsigned *flags)
         while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
             p++;
         if (p < end && *p == '(') {
-            unsigned depth = 0;
-            while (p < end) {
-                if (*p == '\\' && p + 1 < end) {
-                    p += 2;
-                    continue;
-                }
-                if (*p == '(')
-                    depth++;
-                else if (*p == ')' && --depth == 0) {
-                    p++;
-                    break;
-                }
-                p++;
-            }
-            if (depth != 0)
+            int unclosed = 0;
+            p = tm_lex_skip_comment(p, end, &unclosed);
+            if (unclosed)
                 *flags |= TM_PARAM_BAD;
             continue;
         }

@@ -95,39 +95,41 @@ flush(struct pending *pd, struct tm_buf *out, unsigned *flags)
     return rc;
 }
 
-/* raw - append undecoded text, unfolding line breaks and converting 8-bit bytes */
+/*
+ * raw - append undecoded text, unfolding line breaks, in one pass. 8-bit
+ * bytes are rare in headers: when some were copied, the appended run is
+ * taken back and converted as a whole (UTF-8 if valid, else windows-1252).
+ */
 static tm_rc
 raw(const unsigned char *p, size_t n, struct tm_buf *out, unsigned *flags)
 {
-    struct tm_buf tmp;
-    struct tm_buf *dst = out;
-    size_t i, run = 0;
-    int eightbit = 0, bad = 0;
+    size_t i, run = 0, start = out->len;
+    unsigned char high = 0;
+    int bad = 0;
     tm_rc rc;
 
-    for (i = 0; i < n; i++)
-        if (p[i] & 0x80) {
-            eightbit = 1;
-            break;
-        }
-    if (eightbit) {
-        /* Rare path: unfold into a scratch buffer, then convert as a whole. */
-        *flags |= TM_2047_8BIT;
-        tm_buf_init(&tmp, out->arena, n);
-        dst = &tmp;
-    }
     for (i = 0; i < n; i++) {
-        if (p[i] == '\r' || p[i] == '\n') {
-            if (i > run && (rc = tm_buf_append(dst, p + run, i - run)) != TM_OK)
+        unsigned char c = p[i];
+        high |= c;
+        if (c == '\r' || c == '\n') {
+            if (i > run && (rc = tm_buf_append(out, p + run, i - run)) != TM_OK)
                 return rc;
             run = i + 1;
         }
     }
-    if (n > run && (rc = tm_buf_append(dst, p + run, n - run)) != TM_OK)
+    if (n > run && (rc = tm_buf_append(out, p + run, n - run)) != TM_OK)
         return rc;
-    if (!eightbit)
+    if (!(high & 0x80))
         return TM_OK;
-    rc = tm_charset_to_utf8(NULL, 0, tmp.data, tmp.len, out, &bad);
+    {
+        struct tm_buf tmp;
+        *flags |= TM_2047_8BIT;
+        tm_buf_init(&tmp, out->arena, out->len - start);
+        if ((rc = tm_buf_append(&tmp, out->data + start, out->len - start)) != TM_OK)
+            return rc;
+        out->len = start;
+        rc = tm_charset_to_utf8(NULL, 0, tmp.data, tmp.len, out, &bad);
+    }
     if (bad)
         *flags |= TM_2047_CHARSET;
     return rc;

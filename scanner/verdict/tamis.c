@@ -9,12 +9,10 @@
 #include <hs/hs.h>
 #include <libxml/xmlversion.h>
 #include <openssl/crypto.h>
-#include <stdlib.h>
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/arena.h"
 #include "core/json.h"
@@ -56,13 +54,13 @@ tamis_version(void)
 struct tamis_engine *
 tamis_engine_new(void)
 {
-    struct tamis_engine *te = calloc(1, sizeof(*te));
+    struct tamis_engine *te = tm_calloc(1, sizeof(*te));
 
     if (te == NULL)
         return NULL;
     te->e = tm_engine_new_bare(NULL);
     if (te->e == NULL) {
-        free(te);
+        tm_free(te);
         return NULL;
     }
     return te;
@@ -85,42 +83,33 @@ tamis_engine_free(struct tamis_engine *te)
     if (te == NULL)
         return;
     tm_engine_unref(te->e);
-    free(te);
+    tm_free(te);
 }
 
 struct tamis_task *
 tamis_task_new(struct tamis_engine *te)
 {
-    struct tamis_task *tt = calloc(1, sizeof(*tt));
+    struct tamis_task *tt = tm_calloc(1, sizeof(*tt));
 
     if (tt == NULL)
         return NULL;
     te->used = 1;
     tt->t = tm_task_new(te->e);
     if (tt->t == NULL) {
-        free(tt);
+        tm_free(tt);
         return NULL;
     }
     tm_json_init(&tt->json, 0);
     return tt;
 }
 
-static double
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 int
 tamis_task_scan(struct tamis_task *tt, const unsigned char *msg, size_t len)
 {
-    double t0 = now_ms();
+    double t0 = tm_now_ms();
     tm_rc rc = tm_mime_parse(tt->t, msg, len);
 
-    tt->scan_ms = now_ms() - t0;
+    tt->scan_ms = tm_now_ms() - t0;
     return rc == TM_OK ? TAMIS_OK : (int)rc;
 }
 
@@ -148,5 +137,5 @@ tamis_task_free(struct tamis_task *tt)
         return;
     tm_json_free(&tt->json);
     tm_task_free(tt->t);
-    free(tt);
+    tm_free(tt);
 }
