@@ -15,6 +15,7 @@
 
 struct tm_arena;
 struct tm_mime_msg;
+struct tm_text_cache;
 
 struct tm_engine {
     struct tm_limits limits;
@@ -26,6 +27,7 @@ struct tm_task {
     const struct tm_limits *limits;
     struct tm_arena *arena;
     struct tm_mime_msg *msg;
+    struct tm_text_cache *text;     /* scanner/text's per-task cache of rule targets */
     uint32_t findings[TM_F__COUNT]; /* how often each finding was recorded */
     size_t decoded_total;           /* decoded bytes so far, for mime_max_decoded_size */
     tm_rc error;                    /* first tier-2 failure, TM_OK if none */
