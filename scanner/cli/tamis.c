@@ -23,6 +23,7 @@
 #include "mime/mime.h"
 #include "tamis/tamis.h"
 #include "verdict/report.h"
+#include "verdict/scanner.h"
 
 #define CLI_MAX_FILES 10000000u
 #define CLI_MAX_DEPTH 64
@@ -35,14 +36,26 @@ struct filelist {
 static void
 usage(FILE *f)
 {
-    fputs("usage: tamis scan [--json] [--pretty] [-o name=value]... FILE|DIR|-...\n"
+    fputs("usage: tamis scan [--json] [--pretty] [-o name=value]... [--rules PATH]... [--explain]\n"
+          "                  [--all-hits] [--action NAME=SCORE]... [--cache DIR | --no-cache]\n"
+          "                  FILE|DIR|-...\n"
+          "       tamis rules check [--json] [--cache DIR | --no-cache] PATH...\n"
           "       tamis limits\n"
           "       tamis version\n"
           "\n"
           "scan     parse each message and print its MIME part tree; with --json one verdict\n"
           "         object per message (a JSON array for several). Directories are read\n"
           "         recursively in name order; '-' reads one message from standard input.\n"
-          "-o       set a limit for this run (see `tamis limits`), e.g. -o mime_max_depth=8\n",
+          "-o       set a limit for this run (see `tamis limits`), e.g. -o mime_max_depth=8\n"
+          "--rules  load a rule file or directory (*.cf, SpamAssassin syntax); repeatable.\n"
+          "         Adds symbols, score, required_score, action and rules_version.\n"
+          "--explain   show for each hit the target, piece, offset and matched text\n"
+          "--all-hits  also list every rule that hit, sub-rules included (rule_hits)\n"
+          "--action    score threshold of an action: add_header, rewrite_subject,\n"
+          "            soft_reject, reject (a negative score disables it)\n"
+          "--cache     directory for compiled rule databases (default ~/.cache/tamis)\n"
+          "rules check load and compile a rule set; print counts per type and engine and\n"
+          "            every unsupported rule with the reason (--json: one entry per rule)\n",
           f);
 }
 
@@ -154,38 +167,140 @@ read_all(const char *path, size_t max, size_t *len)
     return buf;
 }
 
+/* common options of scan and rules check */
+struct scan_args {
+    struct tm_scanner_opts so;
+    const char **rules;
+    size_t nrules;
+    char cache_buf[4096];
+    int no_cache;
+    int json, pretty, explain, all_hits;
+};
+
+/* scan_option - parse one option at argv[*i]; 1 if taken, 0 if not ours, -1 on error */
+static int
+scan_option(struct scan_args *sa, int argc, char **argv, int *i)
+{
+    const char *a = argv[*i];
+    char err[256], name[128];
+
+    if (strcmp(a, "--json") == 0) {
+        sa->json = 1;
+    } else if (strcmp(a, "--pretty") == 0) {
+        sa->pretty = 1;
+    } else if (strcmp(a, "--explain") == 0) {
+        sa->explain = 1;
+    } else if (strcmp(a, "--all-hits") == 0) {
+        sa->all_hits = 1;
+    } else if (strcmp(a, "--no-cache") == 0) {
+        sa->no_cache = 1;
+    } else if (strcmp(a, "--rules") == 0 || strcmp(a, "--cache") == 0 || strcmp(a, "-o") == 0 ||
+               strcmp(a, "--action") == 0) {
+        const char *v;
+        if (*i + 1 >= argc) {
+            fprintf(stderr, "tamis: %s needs a value\n", a);
+            return -1;
+        }
+        v = argv[++*i];
+        if (strcmp(a, "--rules") == 0) {
+            sa->rules = tm_xrealloc(sa->rules, (sa->nrules + 1) * sizeof(*sa->rules));
+            sa->rules[sa->nrules++] = v;
+        } else if (strcmp(a, "--cache") == 0) {
+            snprintf(sa->cache_buf, sizeof(sa->cache_buf), "%s", v);
+        } else {
+            const char *eq = strchr(v, '=');
+            char *end;
+            double d;
+            if (eq == NULL || (size_t)(eq - v) >= sizeof(name)) {
+                fprintf(stderr, "tamis: %s needs name=value\n", a);
+                return -1;
+            }
+            memcpy(name, v, (size_t)(eq - v));
+            name[eq - v] = '\0';
+            if (a[1] == 'o') {
+                if (tm_limits_set(&sa->so.limits, name, eq + 1, err, sizeof(err)) != TM_OK) {
+                    fprintf(stderr, "tamis: %s\n", err);
+                    return -1;
+                }
+            } else {
+                int act = tm_action_parse(name);
+                d = strtod(eq + 1, &end);
+                if (act <= 0 || end == eq + 1 || *end != '\0') {
+                    fprintf(stderr, "tamis: --action %s: want add_header, rewrite_subject, "
+                                    "soft_reject or reject = a number\n", v);
+                    return -1;
+                }
+                sa->so.cfg.threshold[act] = d;
+                if (act == TM_ACT_ADD_HEADER)
+                    sa->so.cfg.required_from_rules = 0;
+            }
+        }
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+static void
+scan_args_init(struct scan_args *sa)
+{
+    memset(sa, 0, sizeof(*sa));
+    sa->so.limits = tm_limits_default();
+    tm_verdict_cfg_default(&sa->so.cfg);
+}
+
+/* build_scanner - the engine with the rules given; prints rule diagnostics */
+static struct tm_scanner *
+build_scanner(struct scan_args *sa, int quiet_warnings, tm_rc *rcp)
+{
+    struct tm_scanner *sc = NULL;
+    char err[512] = "";
+    size_t i;
+    tm_rc rc;
+
+    sa->so.rule_paths = sa->rules;
+    sa->so.nrule_paths = sa->nrules;
+    if (sa->no_cache)
+        sa->so.cache_dir = NULL;
+    else if (sa->cache_buf[0] != '\0')
+        sa->so.cache_dir = sa->cache_buf;
+    else
+        sa->so.cache_dir = tm_scanner_default_cache_dir(sa->cache_buf, sizeof(sa->cache_buf));
+    rc = tm_scanner_new(&sa->so, &sc, err, sizeof(err));
+    if (sc != NULL && sc->has_rules)
+        for (i = 0; i < sc->rules.ndiags; i++) {
+            const struct tm_rule_diag *d = &sc->rules.diags[i];
+            if (!d->error && quiet_warnings)
+                continue;
+            fprintf(stderr, "%s:%u:%u: %s: %s\n", d->file ? d->file : "?", d->line, d->col,
+                    d->error ? "error" : "warning", d->msg);
+        }
+    if (err[0] != '\0')
+        fprintf(stderr, "tamis: %s\n", err);
+    *rcp = rc;
+    return sc;
+}
+
 static int
 cmd_scan(int argc, char **argv)
 {
-    struct tm_limits lim = tm_limits_default();
+    struct scan_args sa;
     struct filelist fl = {NULL, 0, 0};
-    struct tm_engine *e;
+    struct tm_scanner *sc;
+    struct tm_match_scratch *ms = NULL;
     struct tm_json out;
-    int json = 0, pretty = 0, rc = 0, i, nargs = 0;
+    int rc = 0, i, nargs = 0, r;
     size_t k;
-    char err[256];
+    tm_rc brc;
 
+    scan_args_init(&sa);
     for (i = 0; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "--json") == 0) {
-            json = 1;
-        } else if (strcmp(a, "--pretty") == 0) {
-            pretty = 1;
-        } else if (strcmp(a, "-o") == 0 || strncmp(a, "--set=", 6) == 0) {
-            const char *kv = a[1] == 'o' ? (i + 1 < argc ? argv[++i] : NULL) : a + 6;
-            char name[128];
-            const char *eq = kv ? strchr(kv, '=') : NULL;
-            if (eq == NULL || (size_t)(eq - kv) >= sizeof(name)) {
-                fprintf(stderr, "tamis: -o needs name=value\n");
-                return 2;
-            }
-            memcpy(name, kv, (size_t)(eq - kv));
-            name[eq - kv] = '\0';
-            if (tm_limits_set(&lim, name, eq + 1, err, sizeof(err)) != TM_OK) {
-                fprintf(stderr, "tamis: %s\n", err);
-                return 2;
-            }
-        } else if (strcmp(a, "--") == 0) {
+        if ((r = scan_option(&sa, argc, argv, &i)) < 0)
+            return 2;
+        if (r > 0)
+            continue;
+        if (strcmp(a, "--") == 0) {
             for (i++; i < argc; i++, nargs++)
                 if (collect(&fl, argv[i], 0) != 0)
                     rc = 2;
@@ -204,29 +319,46 @@ cmd_scan(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if ((e = tm_engine_new_bare(&lim)) == NULL)
-        tm_fatal("cannot create engine");
-    tm_json_init(&out, pretty);
-    if (json && fl.n != 1)
+    sc = build_scanner(&sa, 1, &brc);
+    if (sc == NULL || (brc != TM_OK && brc != TM_EINVAL)) {
+        tm_scanner_free(sc);
+        return 2;
+    }
+    if (brc == TM_EINVAL) {
+        fprintf(stderr, "tamis: the rules have errors (see above); fix them or run "
+                        "`tamis rules check`\n");
+        tm_scanner_free(sc);
+        return 2;
+    }
+    if (sc->matcher != NULL && (ms = tm_match_scratch_new(sc->matcher)) == NULL)
+        tm_fatal("cannot allocate scan scratch");
+    tm_json_init(&out, sa.pretty);
+    if (sa.json && fl.n != 1)
         tm_json_arr(&out);
     for (k = 0; k < fl.n; k++) {
         size_t len = 0;
-        unsigned char *msg = read_all(fl.v[k], lim.message_max_size, &len);
+        unsigned char *msg = read_all(fl.v[k], sa.so.limits.message_max_size, &len);
         struct tm_task *t;
         struct tm_report_opts o;
+        struct tm_verdict v;
         double t0;
         if (msg == NULL) {
             fprintf(stderr, "tamis: %s: %s\n", fl.v[k], strerror(errno));
             rc = 2;
             continue;
         }
-        if ((t = tm_task_new(e)) == NULL)
+        if ((t = tm_task_new(sc->engine)) == NULL)
             tm_fatal("cannot create task");
         t0 = tm_now_ms();
-        (void)tm_mime_parse(t, msg, len);
+        (void)tm_scanner_scan(sc, ms, t, msg, len, sa.explain || sc->has_rules, &v);
+        memset(&o, 0, sizeof(o));
         o.file = strcmp(fl.v[k], "-") == 0 ? NULL : fl.v[k];
         o.scan_ms = tm_now_ms() - t0;
-        if (json)
+        o.verdict = sc->has_rules ? &v : NULL;
+        o.rules_version = sc->has_rules ? sc->rules_version : NULL;
+        o.all_hits = sa.all_hits;
+        o.explain = sa.explain;
+        if (sa.json)
             tm_report_json(t, &o, &out);
         else
             tm_report_text(t, &o, &out);
@@ -238,21 +370,136 @@ cmd_scan(int argc, char **argv)
             out.len = 0;
         }
     }
-    if (json && fl.n != 1)
+    if (sa.json && fl.n != 1)
         tm_json_end_arr(&out);
-    if (json)
+    if (sa.json)
         tm_json_raw(&out, "\n");
     fwrite(out.p, 1, out.len, stdout);
     tm_json_free(&out);
     for (k = 0; k < fl.n; k++)
         tm_free(fl.v[k]);
     tm_free(fl.v);
-    tm_engine_unref(e);
+    tm_match_scratch_free(ms);
+    tm_scanner_free(sc);
+    tm_free(sa.rules);
     if (fflush(stdout) != 0) {
         fprintf(stderr, "tamis: stdout: %s\n", strerror(errno));
         rc = 2;
     }
     return rc;
+}
+
+/*
+ * cmd_rules_check - load and compile, then report: counts per rule type and
+ * per engine, unsupported rules with reasons; --json gives one entry per rule.
+ * Exit 0 when the set loads without errors, 1 when it has errors, 2 on usage.
+ */
+static int
+cmd_rules_check(int argc, char **argv)
+{
+    struct scan_args sa;
+    struct tm_scanner *sc;
+    size_t i, by_type[TM_RULE__COUNT] = {0}, unsupported = 0, errors = 0, warnings = 0;
+    int r, j;
+    tm_rc brc;
+
+    scan_args_init(&sa);
+    for (j = 0; j < argc; j++) {
+        if ((r = scan_option(&sa, argc, argv, &j)) < 0)
+            return 2;
+        if (r > 0)
+            continue;
+        if (argv[j][0] == '-') {
+            fprintf(stderr, "tamis: rules check: unknown option %s\n", argv[j]);
+            return 2;
+        }
+        sa.rules = tm_xrealloc(sa.rules, (sa.nrules + 1) * sizeof(*sa.rules));
+        sa.rules[sa.nrules++] = argv[j];
+    }
+    if (sa.nrules == 0) {
+        usage(stderr);
+        return 2;
+    }
+    sc = build_scanner(&sa, sa.json, &brc);
+    if (sc == NULL || sc->matcher == NULL || sc->scorer == NULL) {
+        tm_scanner_free(sc);
+        tm_free(sa.rules);
+        return 1;
+    }
+    for (i = 0; i < sc->rules.ndiags; i++) {
+        if (sc->rules.diags[i].error)
+            errors++;
+        else
+            warnings++;
+    }
+    if (sa.json) {
+        struct tm_json j2;
+        tm_json_init(&j2, sa.pretty);
+        tm_json_arr(&j2);
+        for (i = 0; i < sc->rules.n; i++) {
+            const struct tm_rule *ru = &sc->rules.rules[i];
+            const char *why = NULL;
+            enum tm_engine_kind e = tm_match_engine(sc->matcher, i, &why);
+            const char *mp = tm_scorer_meta_problem(sc->scorer, i);
+            const char *eng = tm_engine_name(e);
+            if (ru->type == TM_RULE_META || (ru->type == TM_RULE_HEADER &&
+                                             ru->hdr_kind == TM_HDR_EXISTS)) {
+                eng = ru->unsupported || mp ? "unsupported" : "native";
+                why = ru->unsupported ? ru->why : mp;
+            }
+            tm_json_obj(&j2);
+            tm_json_key(&j2, "name");
+            tm_json_str(&j2, ru->name);
+            tm_json_key(&j2, "type");
+            tm_json_str(&j2, tm_rule_type_name(ru->type));
+            tm_json_key(&j2, "engine");
+            tm_json_str(&j2, eng);
+            tm_json_key(&j2, "reason");
+            tm_json_str(&j2, why);
+            tm_json_key(&j2, "score");
+            tm_json_double(&j2, tm_scorer_rule_score(sc->scorer, i));
+            tm_json_key(&j2, "file");
+            tm_json_str(&j2, ru->file);
+            tm_json_key(&j2, "line");
+            tm_json_uint(&j2, ru->line);
+            tm_json_end_obj(&j2);
+        }
+        tm_json_end_arr(&j2);
+        tm_json_raw(&j2, "\n");
+        fwrite(j2.p, 1, j2.len, stdout);
+        tm_json_free(&j2);
+    } else {
+        for (i = 0; i < sc->rules.n; i++) {
+            const struct tm_rule *ru = &sc->rules.rules[i];
+            const char *why = NULL, *mp = tm_scorer_meta_problem(sc->scorer, i);
+            enum tm_engine_kind e = tm_match_engine(sc->matcher, i, &why);
+            by_type[ru->type]++;
+            if (ru->unsupported || mp != NULL ||
+                (e == TM_ENG_NONE && ru->type != TM_RULE_META &&
+                 !(ru->type == TM_RULE_HEADER && ru->hdr_kind == TM_HDR_EXISTS))) {
+                unsupported++;
+                printf("unsupported %s (%s:%u): %s\n", ru->name, ru->file ? ru->file : "?",
+                       ru->line, ru->unsupported ? ru->why : mp ? mp : why ? why : "?");
+            }
+        }
+        printf("\nrules: %zu in %zu files (version %.16s)\n", sc->rules.n, sc->rules.nfiles,
+               sc->rules_version);
+        for (i = 0; i < TM_RULE__COUNT; i++)
+            printf("  %-8s %6zu\n", tm_rule_type_name((enum tm_rule_type)i), by_type[i]);
+        printf("regex rules by engine:\n");
+        printf("  hyperscan         %6zu\n", sc->stats.by_engine[TM_ENG_HS]);
+        printf("  prefilter+pcre2   %6zu\n", sc->stats.by_engine[TM_ENG_PREFILTER]);
+        printf("  pcre2 only        %6zu\n", sc->stats.by_engine[TM_ENG_PCRE2]);
+        printf("  unsupported       %6zu\n", sc->stats.by_engine[TM_ENG_NONE]);
+        printf("unsupported rules (all types): %zu\n", unsupported);
+        printf("hyperscan databases: %zu, %zu bytes, %s in %.1f ms\n", sc->stats.databases,
+               sc->stats.db_bytes, sc->stats.from_cache ? "loaded from cache" : "compiled",
+               sc->stats.compile_ms);
+        printf("diagnostics: %zu errors, %zu warnings\n", errors, warnings);
+    }
+    tm_scanner_free(sc);
+    tm_free(sa.rules);
+    return errors ? 1 : 0;
 }
 
 static int
@@ -271,6 +518,8 @@ int
 main(int argc, char **argv)
 {
     tm_log_set_ident("tamis");
+    if (getenv("TAMIS_DEBUG") != NULL)
+        tm_log_set_level(TM_LOG_DEBUG);
     if (argc < 2) {
         usage(stderr);
         return 2;
@@ -279,6 +528,8 @@ main(int argc, char **argv)
         return cmd_scan(argc - 2, argv + 2);
     if (strcmp(argv[1], "limits") == 0)
         return cmd_limits();
+    if (strcmp(argv[1], "rules") == 0 && argc >= 3 && strcmp(argv[2], "check") == 0)
+        return cmd_rules_check(argc - 3, argv + 3);
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
         puts(tamis_version());
         return 0;

@@ -27,6 +27,14 @@ const struct tm_limit_def tm_limit_table[] = {
     LIM(mime_max_uu_blocks, 64, 0, 10000, "uuencoded blocks inside text parts"),
     LIM(mime_max_encoded_words, 256, 1, 100000, "RFC 2047 words decoded per header"),
     LIM(task_arena_budget, 1024u << 20, 64u << 10, (size_t)1 << 36, "bytes a task arena may hold"),
+    LIM(text_max_body, 32u << 20, 1024, (size_t)1 << 32, "body/rawbody text bytes per message"),
+    LIM(text_max_body_part, 50000, 0, (size_t)1 << 30,
+        "rendered chars per part for body rules (SpamAssassin body_part_scan_size; 0: all)"),
+    LIM(text_max_rawbody_part, 500000, 0, (size_t)1 << 30,
+        "decoded bytes per part for rawbody rules (SpamAssassin rawbody_part_scan_size; 0: all)"),
+    LIM(text_max_pieces, 200000, 16, 100000000, "lines or paragraphs in one rule target"),
+    LIM(text_max_uris, 10000, 1, 1000000, "URLs collected per message"),
+    LIM(text_max_uri_len, 8192, 64, 1u << 20, "bytes of one URL"),
 };
 const size_t tm_limit_count = sizeof(tm_limit_table) / sizeof(tm_limit_table[0]);
 

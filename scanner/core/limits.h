@@ -24,6 +24,12 @@ struct tm_limits {
     size_t mime_max_uu_blocks;    /* uuencoded blocks found inside text parts */
     size_t mime_max_encoded_words; /* RFC 2047 words decoded per header */
     size_t task_arena_budget;     /* bytes a task arena may hold */
+    size_t text_max_body;         /* bytes of body/rawbody text per message, all parts */
+    size_t text_max_body_part;    /* rendered chars per part for body (SA body_part_scan_size) */
+    size_t text_max_rawbody_part; /* decoded bytes per part for rawbody (SA rawbody_part_scan_size) */
+    size_t text_max_pieces;       /* lines/paragraphs in one target */
+    size_t text_max_uris;         /* URLs collected per message */
+    size_t text_max_uri_len;      /* bytes of one URL */
 };
 
 struct tm_limit_def {

@@ -50,6 +50,7 @@ enum tm_hdr_kind {
 #define TM_HDRMOD_DOMAIN 0x10u
 #define TM_HDRMOD_FIRST  0x20u /* only the first occurrence */
 #define TM_HDRMOD_LAST   0x40u /* only the last occurrence */
+#define TM_HDRMOD_IP     0x80u /* the IP address of the :host (SA feature_get_host) */
 
 /* tflags */
 #define TM_TF_MULTIPLE   0x1u  /* count every hit (score once unless maxhits) */
@@ -115,6 +116,8 @@ struct tm_ruleset {
     unsigned char sha256[32]; /* of every file's bytes in load order: the rules version */
     size_t nfiles;
     void *index; /* name -> rule lookup, private to parse.c */
+    size_t nlang;    /* `lang xx ...` lines skipped (localised describe/report) */
+    size_t nignored; /* lines of directives that are not rules, ignored (one diag per name) */
 };
 
 /* Claims Tamis makes to `if` lines: the SpamAssassin version it matches. */

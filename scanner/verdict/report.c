@@ -11,7 +11,9 @@
 #include "core/json.h"
 #include "core/task.h"
 #include "mime/addr.h"
+#include "match/match.h"
 #include "mime/mime.h"
+#include "verdict/verdict.h"
 
 #define REPORT_MAX_ADDRS 1000
 
@@ -82,6 +84,61 @@ cte_str(const struct tm_mime_part *p)
     return p->cte_name;
 }
 
+/* verdict_json - action, score and symbols (docs/design.md field names) */
+static void
+verdict_json(const struct tm_report_opts *o, struct tm_json *j)
+{
+    const struct tm_verdict *v = o->verdict;
+    size_t i;
+
+    tm_json_key(j, "action");
+    tm_json_str(j, tm_action_name(v->action));
+    tm_json_key(j, "score");
+    tm_json_double(j, v->score);
+    tm_json_key(j, "required_score");
+    tm_json_double(j, v->required);
+    tm_json_key(j, "symbols");
+    tm_json_arr(j);
+    for (i = 0; i < v->n; i++) {
+        const struct tm_symbol *y = &v->syms[i];
+        tm_json_obj(j);
+        tm_json_key(j, "name");
+        tm_json_str(j, y->name);
+        tm_json_key(j, "score");
+        tm_json_double(j, y->score);
+        tm_json_key(j, "description");
+        tm_json_str(j, y->description);
+        tm_json_key(j, "options");
+        tm_json_arr(j);
+        if (y->where != NULL && y->where->len > 0)
+            tm_json_strn(j, y->where->text, y->where->len);
+        tm_json_end_arr(j);
+        if (y->count > 1) {
+            tm_json_key(j, "count");
+            tm_json_uint(j, y->count);
+        }
+        if (o->explain && y->where != NULL) {
+            tm_json_key(j, "target");
+            tm_json_str(j, y->where->target);
+            tm_json_key(j, "piece");
+            tm_json_uint(j, y->where->piece);
+            tm_json_key(j, "offset");
+            tm_json_uint(j, y->where->offset);
+        }
+        tm_json_end_obj(j);
+    }
+    tm_json_end_arr(j);
+    if (o->all_hits) {
+        tm_json_key(j, "rule_hits");
+        tm_json_arr(j);
+        for (i = 0; i < v->nall; i++)
+            tm_json_str(j, v->all_hits[i]);
+        tm_json_end_arr(j);
+    }
+    tm_json_key(j, "rules_version");
+    tm_json_str(j, o->rules_version);
+}
+
 tm_rc
 tm_report_json(struct tm_task *t, const struct tm_report_opts *o, struct tm_json *j)
 {
@@ -102,6 +159,8 @@ tm_report_json(struct tm_task *t, const struct tm_report_opts *o, struct tm_json
     addrs(t, "from", j, 1);
     tm_json_key(j, "to");
     addrs(t, "to", j, 0);
+    if (o->verdict != NULL)
+        verdict_json(o, j);
     tm_json_key(j, "parts");
     tm_json_arr(j);
     for (p = t->msg ? t->msg->root : NULL; p != NULL; p = tm_mime_next(p)) {
@@ -224,5 +283,32 @@ tm_report_text(struct tm_task *t, const struct tm_report_opts *o, struct tm_json
     for (i = 0; i < TM_F__COUNT; i++)
         if (t->findings[i])
             line(j, "  finding: ", tm_finding_name((enum tm_finding)i), 100, "\n");
+    if (o->verdict != NULL) {
+        const struct tm_verdict *v = o->verdict;
+        snprintf(buf, sizeof(buf), "  score %.2f / %.2f: %s\n", v->score, v->required,
+                 tm_action_name(v->action));
+        tm_json_raw(j, buf);
+        for (i = 0; i < v->n; i++) {
+            const struct tm_symbol *y = &v->syms[i];
+            snprintf(buf, sizeof(buf), "  %6.2f ", y->score);
+            tm_json_raw(j, buf);
+            line(j, "", y->name, 100, "");
+            if (y->description != NULL)
+                line(j, "  ", y->description, 120, "");
+            tm_json_raw(j, "\n");
+            if (o->explain && y->where != NULL) {
+                snprintf(buf, sizeof(buf), "           %s, piece %zu, offset %zu: ",
+                         y->where->target, y->where->piece, y->where->offset);
+                tm_json_raw(j, buf);
+                line(j, "\"", (const char *)y->where->text, y->where->len, "\"\n");
+            }
+        }
+        if (o->all_hits) {
+            tm_json_raw(j, "  rule hits:");
+            for (i = 0; i < v->nall; i++)
+                line(j, " ", v->all_hits[i], 100, "");
+            tm_json_raw(j, "\n");
+        }
+    }
     return TM_OK;
 }

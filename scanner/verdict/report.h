@@ -12,10 +12,15 @@
 
 struct tm_task;
 struct tm_json;
+struct tm_verdict;
 
 struct tm_report_opts {
     const char *file; /* path shown in "file", or NULL */
     double scan_ms;
+    const struct tm_verdict *verdict; /* NULL: no rules were run */
+    const char *rules_version;        /* hex hash of the rule set, or NULL */
+    int all_hits;                     /* list every rule that hit in "rule_hits" */
+    int explain;                      /* show where each symbol matched */
 };
 
 /* tm_report_json - append the task's verdict object to j */

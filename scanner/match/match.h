@@ -1,0 +1,92 @@
+/*
+ * match.h - a rule set's regexes compiled for scanning (the `match` stage).
+ *
+ * Every regex rule is assigned one engine when the matcher is built:
+ *   hyperscan  compiled into its target's Hyperscan block-mode database
+ *              (one database per target: body, rawbody, uri, full, and one
+ *              per distinct header selection), HS_FLAG_SINGLEMATCH unless the
+ *              rule counts hits;
+ *   prefilter  Hyperscan cannot express it exactly: compiled with
+ *              HS_FLAG_PREFILTER into the same database, and each candidate
+ *              confirmed with PCRE2;
+ *   pcre2      Hyperscan cannot take it even as a prefilter: PCRE2 (JIT)
+ *              alone on every piece of the target;
+ *   none       the rule is unsupported (the loader said so, or PCRE2 cannot
+ *              compile the pattern either).
+ * PCRE2 runs with match and depth limits on every call. The matcher is
+ * immutable and shared by threads; each thread owns a tm_match_scratch.
+ *
+ * Databases are cached on disk, serialized, in one file per rule set keyed
+ * by the rules' hash, the Hyperscan version and this file's format; the file
+ * carries a SHA-256 of its payload and is rebuilt when anything is off.
+ */
+#ifndef TM_MATCH_MATCH_H
+#define TM_MATCH_MATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+
+struct tm_ruleset;
+struct tm_task;
+struct tm_matcher;
+struct tm_match_scratch;
+
+enum tm_engine_kind { TM_ENG_NONE, TM_ENG_HS, TM_ENG_PREFILTER, TM_ENG_PCRE2 };
+
+struct tm_match_stats {
+    size_t rules;         /* all rules in the set */
+    size_t by_engine[4];  /* regex rules per tm_engine_kind (NONE = unsupported) */
+    size_t databases;     /* Hyperscan databases */
+    double compile_ms;    /* building (or loading) the databases */
+    int from_cache;       /* 1 when loaded from the cache file */
+    size_t db_bytes;      /* serialized size of all databases */
+};
+
+struct tm_match_opts {
+    const char *cache_dir; /* NULL: no cache */
+    unsigned long pcre2_match_limit;
+    unsigned long pcre2_depth_limit;
+};
+
+/*
+ * tm_match_build - compile the regex rules of rs (which must outlive the
+ * matcher). Never fails because of one bad rule: such a rule gets engine
+ * TM_ENG_NONE and a reason. Fails on resource exhaustion or when Hyperscan
+ * rejects a whole database it had accepted pattern by pattern.
+ */
+tm_rc tm_match_build(const struct tm_ruleset *rs, const struct tm_match_opts *o,
+                     struct tm_matcher **out, struct tm_match_stats *st, char *err,
+                     size_t errlen);
+void tm_match_free(struct tm_matcher *m);
+
+/* tm_match_engine - the engine of rule i, and why when TM_ENG_NONE or not hyperscan */
+enum tm_engine_kind tm_match_engine(const struct tm_matcher *m, size_t rule, const char **why);
+const char *tm_engine_name(enum tm_engine_kind k);
+
+struct tm_match_scratch *tm_match_scratch_new(const struct tm_matcher *m);
+void tm_match_scratch_free(struct tm_match_scratch *s);
+
+/* Where a rule first matched, for --explain. */
+struct tm_match_where {
+    const char *target; /* "body", "header Subject", ... */
+    size_t piece;       /* index of the paragraph / URL / line in the target */
+    size_t offset;      /* of the match in that piece */
+    const unsigned char *text;
+    size_t len;
+};
+
+struct tm_match_result {
+    uint32_t *hits; /* per rule: match count (1 for a plain hit), 0 = no hit */
+    struct tm_match_where *where; /* per rule when explaining, else NULL */
+};
+
+/*
+ * tm_match_scan - run every regex rule over the task's targets. The result
+ * arrays are allocated in the task arena, one slot per rule of the set.
+ */
+tm_rc tm_match_scan(const struct tm_matcher *m, struct tm_match_scratch *s, struct tm_task *t,
+                    int explain, struct tm_match_result *res);
+
+#endif

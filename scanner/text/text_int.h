@@ -1,0 +1,74 @@
+/*
+ * text_int.h - scanner/text internals shared by its files: the per-task
+ * cache, SpamAssassin's charset normalisation, the simple HTML renderer and
+ * the URL scanner. Nothing here is used outside scanner/text.
+ */
+#ifndef TM_TEXT_TEXT_INT_H
+#define TM_TEXT_TEXT_INT_H
+
+#include <stddef.h>
+
+#include "core/core.h"
+#include "core/str.h"
+#include "text/text.h"
+
+struct tm_task;
+struct tm_buf;
+struct tm_mime_part;
+
+/* SpamAssassin's MAX_BODY_LINE_LENGTH (Constants.pm) */
+#define TM_TEXT_LINE_MAX 2048
+
+/* A piece list under construction, capped by text_max_pieces. */
+struct tm_text_list {
+    struct tm_str *v;
+    size_t n, cap, max;
+    int clipped;
+};
+
+/* One HTML part's URL candidates (href/src ...), as SpamAssassin's HTML.pm collects. */
+struct tm_text_html_uris {
+    struct tm_text_list *list; /* NULL: do not collect */
+};
+
+struct tm_text_cache {
+    int have_body, have_raw, have_uris;
+    tm_rc body_rc, raw_rc, uris_rc;
+    struct tm_textset body, rawbody, uris;
+    struct tm_text_list html_uris; /* filled while rendering body */
+};
+
+/* tm_text_list_push - append a view; TM_ELIMIT (clipped set) past the cap */
+tm_rc tm_text_list_push(struct tm_task *t, struct tm_text_list *l, const unsigned char *p,
+                        size_t n);
+
+/* tm_text_cache_get - the task's cache, created on first use */
+struct tm_text_cache *tm_text_cache_get(struct tm_task *t);
+
+/*
+ * tm_text_normalize - Message::Node::_normalize: bytes in `charset` to
+ * UTF-8. *chars tells whether SpamAssassin would hold the result as Perl
+ * characters (decoded) or left the octets alone (all-ASCII text declared as
+ * an ASCII-compatible charset). `insist` is its insist_on_declared_charset.
+ */
+tm_rc tm_text_normalize(struct tm_task *t, const char *charset, size_t cslen,
+                        const unsigned char *p, size_t n, int insist, struct tm_str *out,
+                        int *chars);
+
+/*
+ * tm_text_html_render - reduce HTML to its text the way SpamAssassin's
+ * HTML.pm does for the `body` target (tags dropped, script/style/comments
+ * dropped, entities decoded, block elements as newlines), appending to out.
+ * URL attributes go to uris when given.
+ */
+tm_rc tm_text_html_render(struct tm_task *t, const unsigned char *p, size_t n, int chars,
+                          struct tm_buf *out, struct tm_text_list *uris);
+
+/* tm_text_uri_scan - add the URLs SpamAssassin finds in rendered body lines */
+tm_rc tm_text_uri_scan(struct tm_task *t, const struct tm_textset *body,
+                       const struct tm_text_list *html, struct tm_text_list *out);
+
+/* tm_text_put_cp - append code point cp as UTF-8 */
+tm_rc tm_text_put_cp(struct tm_buf *b, unsigned long cp);
+
+#endif

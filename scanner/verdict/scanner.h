@@ -1,0 +1,59 @@
+/*
+ * scanner.h - the whole engine as the CLI, the daemon and the public API
+ * use it: limits, the loaded rule set, its compiled matcher and scorer, and
+ * the action thresholds. Built once, immutable afterwards; each thread scans
+ * with its own tm_match_scratch.
+ */
+#ifndef TM_VERDICT_SCANNER_H
+#define TM_VERDICT_SCANNER_H
+
+#include <stddef.h>
+
+#include "core/core.h"
+#include "core/limits.h"
+#include "match/match.h"
+#include "rules/rules.h"
+#include "verdict/verdict.h"
+
+struct tm_task;
+
+struct tm_scanner {
+    struct tm_engine *engine; /* limits, refcount */
+    struct tm_ruleset rules;
+    int has_rules;
+    struct tm_matcher *matcher;
+    struct tm_scorer *scorer;
+    struct tm_match_stats stats;
+    struct tm_verdict_cfg cfg;
+    char rules_version[65]; /* hex sha256 of the rule files, "" without rules */
+};
+
+struct tm_scanner_opts {
+    struct tm_limits limits;
+    const char *const *rule_paths;
+    size_t nrule_paths;
+    const char *cache_dir; /* NULL: no compiled-rules cache */
+    struct tm_verdict_cfg cfg;
+};
+
+/*
+ * tm_scanner_new - build the engine. Rule diagnostics stay in
+ * sc->rules.diags for the caller to print; a rule file with errors still
+ * yields a scanner (TM_EINVAL is returned alongside it) so `rules check`
+ * can report everything, while the daemon refuses to start on it.
+ */
+tm_rc tm_scanner_new(const struct tm_scanner_opts *o, struct tm_scanner **out, char *err,
+                     size_t errlen);
+void tm_scanner_free(struct tm_scanner *sc);
+
+/* tm_scanner_default_cache_dir - $XDG_CACHE_HOME/tamis or ~/.cache/tamis */
+const char *tm_scanner_default_cache_dir(char *buf, size_t buflen);
+
+/*
+ * tm_scanner_scan - parse the message into the task, run the rules, fill
+ * the verdict (a zero verdict without rules).
+ */
+tm_rc tm_scanner_scan(const struct tm_scanner *sc, struct tm_match_scratch *ms, struct tm_task *t,
+                      const unsigned char *msg, size_t len, int explain, struct tm_verdict *v);
+
+#endif

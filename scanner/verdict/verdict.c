@@ -1,0 +1,601 @@
+/*
+ * verdict.c - meta rules, scores and actions (see verdict.h).
+ *
+ * Meta expressions are parsed by precedence climbing into postfix code
+ * (numbers, rule references, operators); the parser is bounded by the
+ * expression's length and nesting (VERDICT_MAX_DEPTH) since rule files are
+ * operator input, not mail. Evaluation is a small stack machine per meta.
+ */
+#include "verdict/verdict.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/task.h"
+#include "match/match.h"
+#include "rules/rules.h"
+
+#define VERDICT_MAX_DEPTH 64
+#define VERDICT_MAX_STACK 256
+
+enum op {
+    OP_NUM,
+    OP_RULE,
+    OP_NOT,
+    OP_NEG,
+    OP_MUL,
+    OP_DIV,
+    OP_ADD,
+    OP_SUB,
+    OP_LT,
+    OP_GT,
+    OP_LE,
+    OP_GE,
+    OP_EQ,
+    OP_NE,
+    OP_AND, /* short-circuit: jump over the right side */
+    OP_OR,
+};
+
+struct insn {
+    enum op op;
+    double num;
+    uint32_t rule;
+    uint32_t jump; /* OP_AND/OP_OR: index after the right operand */
+};
+
+struct meta {
+    uint32_t rule;
+    struct insn *code;
+    size_t ncode;
+    int ok;
+    char *problem;
+};
+
+struct tm_scorer {
+    const struct tm_ruleset *rs;
+    struct meta *metas; /* in evaluation order */
+    size_t nmetas;
+    int32_t *rule2meta; /* per rule: meta index or -1 */
+    double *scores;     /* per rule */
+};
+
+static const char *const action_names[TM_ACT__COUNT] = {"no action", "add header", "rewrite subject",
+                                                         "soft reject", "reject"};
+
+const char *
+tm_action_name(enum tm_action a)
+{
+    return (unsigned)a < TM_ACT__COUNT ? action_names[a] : "?";
+}
+
+int
+tm_action_parse(const char *s)
+{
+    static const char *const alt[TM_ACT__COUNT] = {"no_action", "add_header", "rewrite_subject",
+                                                   "soft_reject", "reject"};
+    int i;
+
+    for (i = 0; i < TM_ACT__COUNT; i++)
+        if (strcmp(s, action_names[i]) == 0 || strcmp(s, alt[i]) == 0)
+            return i;
+    return -1;
+}
+
+void
+tm_verdict_cfg_default(struct tm_verdict_cfg *c)
+{
+    c->threshold[TM_ACT_NONE] = -1;
+    c->threshold[TM_ACT_ADD_HEADER] = 5.0;
+    c->threshold[TM_ACT_REWRITE_SUBJECT] = -1;
+    c->threshold[TM_ACT_SOFT_REJECT] = -1;
+    c->threshold[TM_ACT_REJECT] = 15.0;
+    c->required_from_rules = 1;
+}
+
+/* ---- meta expression parser ---------------------------------------------- */
+
+struct parser {
+    const struct tm_ruleset *rs;
+    const char *s;
+    size_t pos;
+    struct insn *code;
+    size_t n, cap;
+    int depth;
+    char err[200];
+    uint32_t *deps;
+    size_t ndeps, capdeps;
+};
+
+static void
+emit(struct parser *p, struct insn in)
+{
+    if (p->n == p->cap) {
+        p->cap = p->cap ? p->cap * 2 : 16;
+        p->code = tm_xrealloc(p->code, p->cap * sizeof(*p->code));
+    }
+    p->code[p->n++] = in;
+}
+
+static void
+skip_ws(struct parser *p)
+{
+    while (p->s[p->pos] == ' ' || p->s[p->pos] == '\t')
+        p->pos++;
+}
+
+static int parse_expr(struct parser *p, int minprec);
+
+static int
+parse_primary(struct parser *p)
+{
+    const char *s = p->s;
+    struct insn in;
+
+    memset(&in, 0, sizeof(in));
+    skip_ws(p);
+    if (++p->depth > VERDICT_MAX_DEPTH) {
+        snprintf(p->err, sizeof(p->err), "expression nested too deep");
+        return -1;
+    }
+    if (s[p->pos] == '(') {
+        p->pos++;
+        if (parse_expr(p, 0) != 0)
+            return -1;
+        skip_ws(p);
+        if (s[p->pos] != ')') {
+            snprintf(p->err, sizeof(p->err), "missing ')' at column %zu", p->pos + 1);
+            return -1;
+        }
+        p->pos++;
+    } else if (s[p->pos] == '!') {
+        p->pos++;
+        if (parse_primary(p) != 0)
+            return -1;
+        in.op = OP_NOT;
+        emit(p, in);
+    } else if (s[p->pos] == '-') {
+        p->pos++;
+        if (parse_primary(p) != 0)
+            return -1;
+        in.op = OP_NEG;
+        emit(p, in);
+    } else if ((s[p->pos] >= '0' && s[p->pos] <= '9') || s[p->pos] == '.') {
+        char *end;
+        in.op = OP_NUM;
+        in.num = strtod(s + p->pos, &end);
+        p->pos = (size_t)(end - s);
+        emit(p, in);
+    } else if ((s[p->pos] >= 'A' && s[p->pos] <= 'Z') || (s[p->pos] >= 'a' && s[p->pos] <= 'z') ||
+               s[p->pos] == '_') {
+        size_t st = p->pos;
+        char name[256];
+        const struct tm_rule *r;
+        while ((s[p->pos] >= 'A' && s[p->pos] <= 'Z') || (s[p->pos] >= 'a' && s[p->pos] <= 'z') ||
+               (s[p->pos] >= '0' && s[p->pos] <= '9') || s[p->pos] == '_')
+            p->pos++;
+        if (p->pos - st >= sizeof(name)) {
+            snprintf(p->err, sizeof(p->err), "rule name too long");
+            return -1;
+        }
+        memcpy(name, s + st, p->pos - st);
+        name[p->pos - st] = '\0';
+        r = tm_rules_find(p->rs, name);
+        if (r == NULL) {
+            /* SpamAssassin: an unknown rule is 0 */
+            in.op = OP_NUM;
+            in.num = 0;
+        } else {
+            in.op = OP_RULE;
+            in.rule = (uint32_t)(r - p->rs->rules);
+            if (p->ndeps == p->capdeps) {
+                p->capdeps = p->capdeps ? p->capdeps * 2 : 8;
+                p->deps = tm_xrealloc(p->deps, p->capdeps * sizeof(*p->deps));
+            }
+            p->deps[p->ndeps++] = in.rule;
+        }
+        emit(p, in);
+    } else {
+        snprintf(p->err, sizeof(p->err), "unexpected '%c' at column %zu",
+                 s[p->pos] ? s[p->pos] : '?', p->pos + 1);
+        return -1;
+    }
+    p->depth--;
+    return 0;
+}
+
+/* binop - the operator at the cursor, its precedence and length; 0 if none */
+static int
+binop(const char *s, enum op *op, int *prec)
+{
+    static const struct {
+        const char *tok;
+        enum op op;
+        int prec;
+    } ops[] = {
+        {"||", OP_OR, 1}, {"&&", OP_AND, 2}, {"==", OP_EQ, 3}, {"!=", OP_NE, 3}, {"<=", OP_LE, 4},
+        {">=", OP_GE, 4}, {"<", OP_LT, 4},   {">", OP_GT, 4},  {"+", OP_ADD, 5}, {"-", OP_SUB, 5},
+        {"*", OP_MUL, 6}, {"/", OP_DIV, 6},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+        size_t n = strlen(ops[i].tok);
+        if (strncmp(s, ops[i].tok, n) == 0) {
+            *op = ops[i].op;
+            *prec = ops[i].prec;
+            return (int)n;
+        }
+    }
+    return 0;
+}
+
+static int
+parse_expr(struct parser *p, int minprec)
+{
+    if (parse_primary(p) != 0)
+        return -1;
+    for (;;) {
+        enum op op;
+        int prec, len;
+        struct insn in;
+        size_t at;
+        skip_ws(p);
+        len = binop(p->s + p->pos, &op, &prec);
+        if (len == 0 || prec <= minprec)
+            return 0;
+        p->pos += (size_t)len;
+        memset(&in, 0, sizeof(in));
+        in.op = op;
+        if (op == OP_AND || op == OP_OR) {
+            /* left value stays on the stack; the jump skips the right side */
+            at = p->n;
+            emit(p, in);
+            if (parse_expr(p, prec) != 0)
+                return -1;
+            p->code[at].jump = (uint32_t)p->n;
+            continue;
+        }
+        if (parse_expr(p, prec) != 0)
+            return -1;
+        emit(p, in);
+    }
+}
+
+/* ---- evaluation ----------------------------------------------------------- */
+
+static double
+eval(const struct meta *m, const uint32_t *hits)
+{
+    double st[VERDICT_MAX_STACK];
+    size_t sp = 0, pc = 0;
+
+    while (pc < m->ncode) {
+        const struct insn *in = &m->code[pc];
+        double a, b;
+        switch (in->op) {
+        case OP_NUM:
+            if (sp < VERDICT_MAX_STACK)
+                st[sp++] = in->num;
+            break;
+        case OP_RULE:
+            if (sp < VERDICT_MAX_STACK)
+                st[sp++] = (double)hits[in->rule];
+            break;
+        case OP_NOT:
+            st[sp - 1] = st[sp - 1] == 0 ? 1 : 0;
+            break;
+        case OP_NEG:
+            st[sp - 1] = -st[sp - 1];
+            break;
+        case OP_AND:
+        case OP_OR: {
+            /* Perl: a && b is a when a is false, else b; || the other way round */
+            int take_left = in->op == OP_AND ? st[sp - 1] == 0 : st[sp - 1] != 0;
+            if (take_left) {
+                pc = in->jump;
+                continue;
+            }
+            sp--;
+            break;
+        }
+        default:
+            b = st[--sp];
+            a = st[sp - 1];
+            switch (in->op) {
+            case OP_MUL:
+                a = a * b;
+                break;
+            case OP_DIV:
+                a = b != 0 ? a / b : 0;
+                break;
+            case OP_ADD:
+                a = a + b;
+                break;
+            case OP_SUB:
+                a = a - b;
+                break;
+            case OP_LT:
+                a = a < b;
+                break;
+            case OP_GT:
+                a = a > b;
+                break;
+            case OP_LE:
+                a = a <= b;
+                break;
+            case OP_GE:
+                a = a >= b;
+                break;
+            case OP_EQ:
+                a = a == b;
+                break;
+            case OP_NE:
+                a = a != b;
+                break;
+            default:
+                break;
+            }
+            st[sp - 1] = a;
+        }
+        pc++;
+    }
+    return sp > 0 ? st[sp - 1] : 0;
+}
+
+/* max_stack - the deepest stack the code can reach (so eval never overflows) */
+static size_t
+max_stack(const struct insn *code, size_t n)
+{
+    size_t i, sp = 0, max = 0;
+
+    for (i = 0; i < n; i++) {
+        if (code[i].op == OP_NUM || code[i].op == OP_RULE)
+            sp++;
+        else if (code[i].op != OP_NOT && code[i].op != OP_NEG && sp > 0)
+            sp--;
+        if (sp > max)
+            max = sp;
+    }
+    return max;
+}
+
+static double
+default_score(const struct tm_rule *r)
+{
+    if (r->has_score)
+        return r->score[0];
+    if (strncmp(r->name, "__", 2) == 0)
+        return 0;
+    if (strncmp(r->name, "T_", 2) == 0)
+        return 0.01;
+    return 1.0;
+}
+
+tm_rc
+tm_scorer_build(const struct tm_ruleset *rs, const uint8_t *runnable, struct tm_scorer **out)
+{
+    struct tm_scorer *s = tm_xcalloc(1, sizeof(*s));
+    struct meta *all;
+    uint32_t **deps;
+    size_t *ndeps, nall = 0, i, j, placed = 0;
+    uint8_t *state; /* 0 = not placed, 1 = placed */
+
+    s->rs = rs;
+    s->rule2meta = tm_xcalloc(rs->n ? rs->n : 1, sizeof(*s->rule2meta));
+    s->scores = tm_xcalloc(rs->n ? rs->n : 1, sizeof(*s->scores));
+    all = tm_xcalloc(rs->n ? rs->n : 1, sizeof(*all));
+    deps = tm_xcalloc(rs->n ? rs->n : 1, sizeof(*deps));
+    ndeps = tm_xcalloc(rs->n ? rs->n : 1, sizeof(*ndeps));
+    for (i = 0; i < rs->n; i++) {
+        const struct tm_rule *r = &rs->rules[i];
+        struct parser p;
+        s->rule2meta[i] = -1;
+        s->scores[i] = default_score(r);
+        if (r->type != TM_RULE_META || r->unsupported || r->meta == NULL)
+            continue;
+        memset(&p, 0, sizeof(p));
+        p.rs = rs;
+        p.s = r->meta;
+        all[nall].rule = (uint32_t)i;
+        if (parse_expr(&p, 0) == 0) {
+            skip_ws(&p);
+            if (p.s[p.pos] != '\0')
+                snprintf(p.err, sizeof(p.err), "unexpected '%c' at column %zu", p.s[p.pos],
+                         p.pos + 1);
+        }
+        if (p.err[0] == '\0' && max_stack(p.code, p.n) >= VERDICT_MAX_STACK)
+            snprintf(p.err, sizeof(p.err), "expression too large");
+        all[nall].code = p.code;
+        all[nall].ncode = p.n;
+        all[nall].ok = p.err[0] == '\0';
+        if (!all[nall].ok) {
+            char buf[260];
+            snprintf(buf, sizeof(buf), "meta does not parse: %s", p.err);
+            all[nall].problem = tm_xstrdup(buf);
+        }
+        deps[nall] = p.deps;
+        ndeps[nall] = p.ndeps;
+        nall++;
+    }
+    /* Order metas so each comes after the metas it uses (Kahn-style passes). */
+    s->metas = tm_xcalloc(nall ? nall : 1, sizeof(*s->metas));
+    state = tm_xcalloc(nall ? nall : 1, 1);
+    for (i = 0; i < nall; i++)
+        s->rule2meta[all[i].rule] = (int32_t)i; /* temporary: index into all */
+    while (placed < nall) {
+        size_t before = placed;
+        for (i = 0; i < nall; i++) {
+            int ready = 1;
+            if (state[i])
+                continue;
+            for (j = 0; j < ndeps[i] && ready; j++) {
+                int32_t d = s->rule2meta[deps[i][j]];
+                if (d >= 0 && !state[d])
+                    ready = 0;
+            }
+            if (ready) {
+                s->metas[placed++] = all[i];
+                state[i] = 1;
+            }
+        }
+        if (placed == before) {
+            /* the rest sit on or behind a cycle */
+            for (i = 0; i < nall; i++)
+                if (!state[i]) {
+                    all[i].ok = 0;
+                    tm_free(all[i].problem);
+                    all[i].problem = tm_xstrdup("meta is part of a dependency cycle");
+                    s->metas[placed++] = all[i];
+                    state[i] = 1;
+                }
+        }
+    }
+    s->nmetas = nall;
+    for (i = 0; i < rs->n; i++)
+        s->rule2meta[i] = -1;
+    for (i = 0; i < nall; i++)
+        s->rule2meta[s->metas[i].rule] = (int32_t)i;
+    /* In evaluation order, so a meta's meta dependencies are already judged. */
+    for (i = 0; i < nall; i++) {
+        struct meta *m = &s->metas[i];
+        size_t k;
+        if (!m->ok)
+            continue;
+        for (k = 0; k < m->ncode; k++) {
+            uint32_t d;
+            int32_t dm;
+            const char *bad = NULL;
+            if (m->code[k].op != OP_RULE)
+                continue;
+            d = m->code[k].rule;
+            dm = s->rule2meta[d];
+            if (rs->rules[d].type == TM_RULE_META && dm < 0)
+                bad = "unsupported meta";
+            else if (dm >= 0 && !s->metas[dm].ok)
+                bad = "meta that cannot run";
+            else if (rs->rules[d].type != TM_RULE_META && (runnable == NULL || !runnable[d]))
+                bad = "rule that cannot run";
+            if (bad != NULL) {
+                char buf[300];
+                snprintf(buf, sizeof(buf), "depends on %s %s", bad, rs->rules[d].name);
+                m->ok = 0;
+                m->problem = tm_xstrdup(buf);
+                break;
+            }
+        }
+    }
+    for (i = 0; i < nall; i++)
+        tm_free(deps[i]);
+    tm_free(deps);
+    tm_free(ndeps);
+    tm_free(state);
+    tm_free(all);
+    *out = s;
+    return TM_OK;
+}
+
+void
+tm_scorer_free(struct tm_scorer *s)
+{
+    size_t i;
+
+    if (s == NULL)
+        return;
+    for (i = 0; i < s->nmetas; i++) {
+        tm_free(s->metas[i].code);
+        tm_free(s->metas[i].problem);
+    }
+    tm_free(s->metas);
+    tm_free(s->rule2meta);
+    tm_free(s->scores);
+    tm_free(s);
+}
+
+const char *
+tm_scorer_meta_problem(const struct tm_scorer *s, size_t rule)
+{
+    int32_t m = s->rule2meta[rule];
+
+    return m >= 0 && !s->metas[m].ok ? s->metas[m].problem : NULL;
+}
+
+double
+tm_scorer_rule_score(const struct tm_scorer *s, size_t rule)
+{
+    return s->scores[rule];
+}
+
+static int
+cmp_sym(const void *a, const void *b)
+{
+    const struct tm_symbol *x = a, *y = b;
+
+    if (x->score != y->score)
+        return x->score < y->score ? 1 : -1;
+    return strcmp(x->name, y->name);
+}
+
+tm_rc
+tm_verdict_compute(const struct tm_scorer *s, struct tm_task *t, struct tm_match_result *res,
+                   const struct tm_verdict_cfg *cfg, struct tm_verdict *out)
+{
+    const struct tm_ruleset *rs = s->rs;
+    size_t i, n = 0, nall = 0;
+    int a;
+
+    memset(out, 0, sizeof(*out));
+    for (i = 0; i < s->nmetas; i++) {
+        const struct meta *m = &s->metas[i];
+        if (m->ok)
+            res->hits[m->rule] = eval(m, res->hits) != 0 ? 1 : 0;
+    }
+    for (i = 0; i < rs->n; i++)
+        if (res->hits[i]) {
+            nall++;
+            if (s->scores[i] != 0 && strncmp(rs->rules[i].name, "__", 2) != 0)
+                n++;
+        }
+    out->syms = tm_arena_calloc(t->arena, n ? n : 1, sizeof(*out->syms));
+    out->all_hits = tm_arena_calloc(t->arena, nall ? nall : 1, sizeof(*out->all_hits));
+    if (out->syms == NULL || out->all_hits == NULL)
+        return TM_ENOMEM;
+    for (i = 0; i < rs->n; i++) {
+        const struct tm_rule *r = &rs->rules[i];
+        struct tm_symbol *y;
+        if (!res->hits[i])
+            continue;
+        out->all_hits[out->nall++] = r->name;
+        if (s->scores[i] == 0 || strncmp(r->name, "__", 2) == 0)
+            continue;
+        y = &out->syms[out->n++];
+        y->name = r->name;
+        y->score = s->scores[i];
+        /* multiple rules score once per hit, as SpamAssassin does */
+        if (r->tflags & TM_TF_MULTIPLE)
+            y->score *= res->hits[i];
+        y->description = r->describe;
+        y->rule = (uint32_t)i;
+        y->count = res->hits[i];
+        y->where = res->where != NULL && res->where[i].target != NULL ? &res->where[i] : NULL;
+        out->score += y->score;
+    }
+    qsort(out->syms, out->n, sizeof(*out->syms), cmp_sym);
+    out->required = cfg->required_from_rules && rs->has_required_score
+                        ? rs->required_score
+                        : cfg->threshold[TM_ACT_ADD_HEADER];
+    if (out->required <= 0)
+        out->required = 5.0;
+    /* Round first: a sum shown as 5.0 must not miss a 5.0 threshold by 1e-15. */
+    out->score = round(out->score * 1000) / 1000;
+    out->action = TM_ACT_NONE;
+    for (a = TM_ACT_ADD_HEADER; a < TM_ACT__COUNT; a++) {
+        double th = a == TM_ACT_ADD_HEADER ? out->required : cfg->threshold[a];
+        if (th >= 0 && out->score >= th)
+            out->action = (enum tm_action)a;
+    }
+    return TM_OK;
+}

@@ -1,0 +1,87 @@
+/*
+ * verdict.h - from rule hits to symbols, score and action.
+ *
+ * Meta rules are compiled once per rule set into postfix programs, in an
+ * order where every meta comes after the metas it uses (a cycle makes the
+ * metas on it unsupported). Values follow SpamAssassin: a rule name is its
+ * hit count (1 for a plain hit), && and || return the deciding operand as in
+ * Perl, comparisons give 1 or 0, and a meta hits when its value is non-zero.
+ * Scores use SpamAssassin's score set 0 (no network tests, no Bayes); a rule
+ * without a score line scores 1.0, a __sub-rule 0 and a T_ test rule 0.01.
+ */
+#ifndef TM_VERDICT_VERDICT_H
+#define TM_VERDICT_VERDICT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+
+struct tm_ruleset;
+struct tm_task;
+struct tm_match_result;
+struct tm_match_where;
+
+enum tm_action {
+    TM_ACT_NONE,
+    TM_ACT_ADD_HEADER,
+    TM_ACT_REWRITE_SUBJECT,
+    TM_ACT_SOFT_REJECT,
+    TM_ACT_REJECT,
+    TM_ACT__COUNT
+};
+
+struct tm_verdict_cfg {
+    double threshold[TM_ACT__COUNT]; /* score at which each action starts; <0 = disabled */
+    int required_from_rules;         /* add_header threshold = the rules' required_score */
+};
+
+struct tm_symbol {
+    const char *name;
+    double score;
+    const char *description;
+    uint32_t rule;
+    uint32_t count;
+    const struct tm_match_where *where; /* may be NULL */
+};
+
+struct tm_verdict {
+    struct tm_symbol *syms; /* scored hits, highest score first */
+    size_t n;
+    const char **all_hits; /* every rule that hit, sub-rules and zero scores included */
+    size_t nall;
+    double score;
+    double required;
+    enum tm_action action;
+};
+
+struct tm_scorer;
+
+void tm_verdict_cfg_default(struct tm_verdict_cfg *c);
+const char *tm_action_name(enum tm_action a);
+/* tm_action_parse - "reject" -> TM_ACT_REJECT; -1 when unknown */
+int tm_action_parse(const char *s);
+
+/*
+ * tm_scorer_build - compile the metas of rs. runnable[i] says whether
+ * non-meta rule i can run (loaded as supported and compiled). A meta that
+ * does not parse, sits on a cycle, or uses a rule that cannot run (directly
+ * or through another meta) is not evaluated, and tm_scorer_meta_problem says
+ * why: evaluating it with the missing rule as 0 could fire where
+ * SpamAssassin would not (think "!EVAL_RULE && X").
+ */
+tm_rc tm_scorer_build(const struct tm_ruleset *rs, const uint8_t *runnable, struct tm_scorer **out);
+void tm_scorer_free(struct tm_scorer *s);
+/* tm_scorer_meta_problem - why meta rule i cannot run, or NULL */
+const char *tm_scorer_meta_problem(const struct tm_scorer *s, size_t rule);
+/* tm_scorer_rule_score - the score rule i contributes when it hits */
+double tm_scorer_rule_score(const struct tm_scorer *s, size_t rule);
+
+/*
+ * tm_verdict_compute - evaluate metas over res->hits (extended in place with
+ * meta hits), then symbols, score and action; all in the task arena.
+ */
+tm_rc tm_verdict_compute(const struct tm_scorer *s, struct tm_task *t, struct tm_match_result *res,
+                         const struct tm_verdict_cfg *cfg, struct tm_verdict *out);
+
+#endif
