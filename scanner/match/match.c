@@ -936,6 +936,19 @@ scan_piece(struct scan_ctx *c, const struct group *g, size_t k, const unsigned c
     }
 }
 
+/* exists_kind - exists:ToCc and exists:MESSAGEID name SpamAssassin's composite headers */
+static enum tm_text_hdr_kind
+exists_kind(const struct tm_rule *r)
+{
+    if (r->n_hdr_names == 1 && strcmp(r->hdr_names[0], "ToCc") == 0)
+        return TM_TEXT_HDR_TOCC;
+    if (r->n_hdr_names == 1 && strcmp(r->hdr_names[0], "MESSAGEID") == 0)
+        return TM_TEXT_HDR_MESSAGEID;
+    if (r->n_hdr_names == 1 && strcmp(r->hdr_names[0], "ALL") == 0)
+        return TM_TEXT_HDR_ALL;
+    return TM_TEXT_HDR_NAMED;
+}
+
 tm_rc
 tm_match_scan(const struct tm_matcher *m, struct tm_match_scratch *s, struct tm_task *t,
               int explain, struct tm_match_result *res)
@@ -981,7 +994,7 @@ tm_match_scan(const struct tm_matcher *m, struct tm_match_scratch *s, struct tm_
         int present = 0;
         if (r->type != TM_RULE_HEADER || r->hdr_kind != TM_HDR_EXISTS || r->unsupported)
             continue;
-        if (tm_text_header(t, TM_TEXT_HDR_NAMED, r->hdr_names, r->n_hdr_names, r->hdr_mods, &v,
+        if (tm_text_header(t, exists_kind(r), r->hdr_names, r->n_hdr_names, r->hdr_mods, &v,
                            &present) != TM_OK)
             return TM_ENOMEM;
         if (present)

@@ -46,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include <openssl/evp.h>
@@ -743,6 +744,36 @@ tm_take_if_unset(char *s, struct tm_rule *nr)
     }
 }
 
+/*
+ * tm_check_pseudo_header - SpamAssassin computes some "headers" from the
+ * Received chain and the envelope (PerMsgStatus::_get): the relay lists and
+ * the ALL-TRUSTED family need its trust-path analysis, EnvelopeFrom the SMTP
+ * envelope. Tamis has neither yet, so such rules are unsupported, not run
+ * against a header of that name that never exists.
+ */
+static void
+tm_check_pseudo_header(struct tm_rule *nr, const char *p, size_t n)
+{
+    static const char *const pseudo[] = {
+        "X-Spam-Relays-Untrusted", "X-Spam-Relays-Trusted", "X-Spam-Relays-External",
+        "X-Spam-Relays-Internal",  "ALL-TRUSTED",           "ALL-UNTRUSTED",
+        "ALL-INTERNAL",            "ALL-EXTERNAL",          "EnvelopeFrom",
+    };
+    char why[160];
+    size_t i;
+
+    if (nr->unsupported)
+        return;
+    for (i = 0; i < TM_NELEM(pseudo); i++)
+        if (strlen(pseudo[i]) == n && strncasecmp(pseudo[i], p, n) == 0) {
+            snprintf(why, sizeof(why), "SpamAssassin pseudo-header %s (relay/envelope analysis) "
+                                       "not implemented", pseudo[i]);
+            nr->unsupported = 1;
+            nr->why = tm_xstrdup(why);
+            return;
+        }
+}
+
 static void
 tm_set_hdr_name(struct tm_rule *nr, const char *p, size_t n)
 {
@@ -762,6 +793,7 @@ tm_set_hdr_name(struct tm_rule *nr, const char *p, size_t n)
     nr->hdr_names = tm_xmalloc(sizeof(*nr->hdr_names));
     nr->hdr_names[0] = tm_dupn(p, n);
     nr->n_hdr_names = 1;
+    tm_check_pseudo_header(nr, p, n);
 }
 
 static int
@@ -794,6 +826,7 @@ tm_parse_header(struct tm_ld *L, const struct tm_line *ln, char *rest, struct tm
         nr->hdr_names = tm_xmalloc(sizeof(*nr->hdr_names));
         nr->hdr_names[0] = tm_dupn(h, (size_t)(he - h));
         nr->n_hdr_names = 1;
+        tm_check_pseudo_header(nr, h, (size_t)(he - h));
         return 1;
     }
     for (he = h; mime ? (*he != '\0' && *he != ':' && !tm_isspace(*he)) : tm_is_hdrchar(*he); he++)

@@ -407,7 +407,7 @@ strip_comments(struct tm_task *t, struct tm_str s)
  * whitespace folded as PerMsgStatus::_get does for :name.
  */
 static tm_rc
-phrase_of(struct tm_task *t, struct tm_str mb, struct vals *vs)
+phrase_of(struct tm_task *t, struct tm_str mb, struct vals *vs, int raw)
 {
     const unsigned char *lt = NULL;
     struct tm_buf b, d;
@@ -457,6 +457,9 @@ phrase_of(struct tm_task *t, struct tm_str mb, struct vals *vs)
         if (ph.len == 0)
             return TM_OK;
     }
+    /* :name:raw - the phrase as written, no RFC 2047 decoding or folding (SA _get) */
+    if (raw)
+        return tm_text_list_push(t, &vs->l, ph.p, ph.len);
     tm_buf_init(&d, t->arena, ph.len * 4 + 16);
     if ((rc = decode_2047(t, ph, &d)) != TM_OK)
         return rc;
@@ -488,7 +491,7 @@ phrase_of(struct tm_task *t, struct tm_str mb, struct vals *vs)
 
 /* names_of - :name for one raw value: split into mailboxes at top-level commas */
 static tm_rc
-names_of(struct tm_task *t, struct tm_str v, struct vals *vs)
+names_of(struct tm_task *t, struct tm_str v, struct vals *vs, int raw)
 {
     size_t i, start = 0;
     int inq = 0, esc = 0, ang = 0, par = 0;
@@ -519,7 +522,7 @@ names_of(struct tm_task *t, struct tm_str v, struct vals *vs)
             if ((colon = memchr(mb.p, ':', mb.len)) != NULL && memchr(mb.p, '<', mb.len) == NULL &&
                 memchr(mb.p, '"', (size_t)(colon - mb.p)) == NULL)
                 mb = tm_str_trim(tm_str_make(colon + 1, mb.len - (size_t)(colon + 1 - mb.p)));
-            if (mb.len > 0 && (rc = phrase_of(t, mb, vs)) != TM_OK)
+            if (mb.len > 0 && (rc = phrase_of(t, mb, vs, raw)) != TM_OK)
                 return rc;
             start = i + 1;
         }
@@ -538,7 +541,7 @@ addr_mods(struct tm_task *t, unsigned mods, struct vals *in, struct vals *out)
         const char **addrs;
         int trunc = 0;
         if (mods & MOD_NAME) {
-            if ((rc = names_of(t, in->l.v[i], out)) != TM_OK)
+            if ((rc = names_of(t, in->l.v[i], out, (mods & MOD_RAW) != 0)) != TM_OK)
                 return rc;
             continue;
         }

@@ -304,13 +304,17 @@ effective_html(const struct tm_mime_part *p)
 /*
  * sa_plain - Util::parse_content_type makes every text/ type other than
  * text/html, text/calendar and text/x-vcard "text/plain" (bug 5399), so
- * text/enriched or text/rtf parts are rendered as plain text.
+ * text/enriched or text/rtf parts are rendered as plain text. A multipart
+ * whose boundary never occurs is a leaf here; SpamAssassin then reads its
+ * whole body as one untyped part, i.e. text/plain (Message::_parse_multipart).
  */
 static int
 sa_plain(const struct tm_mime_part *p)
 {
     const char *ct = p->content_type;
 
+    if (strncmp(ct, "multipart/", 10) == 0 && p->first_child == NULL)
+        return 1;
     if (strncmp(ct, "text/", 5) != 0)
         return 0;
     return strcmp(ct, "text/html") != 0 && strcmp(ct, "text/calendar") != 0 &&

@@ -363,16 +363,28 @@ max_stack(const struct insn *code, size_t n)
     return max;
 }
 
+/*
+ * default_score - the loader fills in SpamAssassin's defaults (1.0, 0.01 for
+ * T_ rules, negative for tflags nice) when a rule has no score line; a
+ * __sub-rule scores nothing in the verdict.
+ */
 static double
 default_score(const struct tm_rule *r)
 {
-    if (r->has_score)
-        return r->score[0];
     if (strncmp(r->name, "__", 2) == 0)
         return 0;
-    if (strncmp(r->name, "T_", 2) == 0)
-        return 0.01;
-    return 1.0;
+    return r->score[0];
+}
+
+/*
+ * active - SpamAssassin drops the hit of a rule whose score is zero
+ * (PerMsgStatus::got_hit), so metas see it as 0 too: "score X 0" disables X.
+ * Sub-rules (__) always count.
+ */
+static int
+active(const struct tm_scorer *s, size_t i)
+{
+    return s->scores[i] != 0 || strncmp(s->rs->rules[i].name, "__", 2) == 0;
 }
 
 tm_rc
@@ -548,9 +560,12 @@ tm_verdict_compute(const struct tm_scorer *s, struct tm_task *t, struct tm_match
     int a;
 
     memset(out, 0, sizeof(*out));
+    for (i = 0; i < rs->n; i++)
+        if (res->hits[i] && !active(s, i))
+            res->hits[i] = 0;
     for (i = 0; i < s->nmetas; i++) {
         const struct meta *m = &s->metas[i];
-        if (m->ok)
+        if (m->ok && active(s, m->rule))
             res->hits[m->rule] = eval(m, res->hits) != 0 ? 1 : 0;
     }
     for (i = 0; i < rs->n; i++)

@@ -97,6 +97,11 @@ def main():
             out = [out]
         for p, v in zip(paths[i:i + batch], out):
             tamis[p] = set(v.get("rule_hits", []))
+            rv = v.get("rules_version")
+            if meta.get("rules-sha256") and rv != meta["rules-sha256"]:
+                raise SystemExit("the rules differ from the ones the golden file was made with "
+                                 "(golden rules-sha256 %s, Tamis rules_version %s): regenerate it "
+                                 "with tests/sa/run-spamassassin" % (meta["rules-sha256"], rv))
 
     tp, fp, fn = defaultdict(int), defaultdict(int), defaultdict(int)
     examples = defaultdict(list)
@@ -118,7 +123,8 @@ def main():
     prec = TP / (TP + FP) if TP + FP else 1.0
     rec = TP / (TP + FN) if TP + FN else 1.0
 
-    print("reference: %s" % meta.get("spamassassin", meta.get("version", "SpamAssassin (see golden header)")))
+    print("reference: SpamAssassin %s, rules %s" % (meta.get("sa-version", "?"),
+                                                   meta.get("rules-sha256", "?")[:16]))
     print("messages: %d; rules loaded: %d; supported by Tamis: %d; supported rules that hit "
           "on either side: %d" % (len(paths), total_rules, len(supported), len(rules)))
     print("overall: TP %d, FP %d, FN %d; precision %.4f, recall %.4f (minimum %.2f)"
