@@ -5,11 +5,16 @@
 
 #include "core/arena.h"
 
+/*
+ * tm_buf_init - an empty buffer. It gets one byte of storage at once, so
+ * b->data is never NULL while the arena has budget: callers may compute
+ * b->data + b->len on an empty buffer (NULL + 0 is undefined in C).
+ */
 void
 tm_buf_init(struct tm_buf *b, struct tm_arena *a, size_t max)
 {
     b->arena = a;
-    b->data = NULL;
+    b->data = a != NULL ? tm_arena_alloc(a, 1) : NULL;
     b->len = 0;
     b->cap = 0;
     b->max = max;

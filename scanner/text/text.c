@@ -709,6 +709,8 @@ render_part(struct tm_task *t, const struct tm_mime_part *p, struct tm_buf *text
     }
     if (rc != TM_OK)
         return rc;
+    if (text->len == start) /* nothing rendered (the buffer may still have no storage) */
+        return TM_OK;
     keep = cut_part(text->data + start, text->len - start, *chars, t->limits->text_max_body_part);
     text->len = start + keep;
     return TM_OK;
