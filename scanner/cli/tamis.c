@@ -36,8 +36,9 @@ struct filelist {
 static void
 usage(FILE *f)
 {
-    fputs("usage: tamis scan [--json] [--pretty] [-o name=value]... [--rules PATH]... [--explain]\n"
-          "                  [--all-hits] [--action NAME=SCORE]... [--cache DIR | --no-cache]\n"
+    fputs("usage: tamis scan [--json] [--pretty] [-o name=value]... [--rules PATH]... [--no-rules]\n"
+          "                  [--explain]"
+          " [--all-hits] [--action NAME=SCORE]... [--cache DIR | --no-cache]\n"
           "                  FILE|DIR|-...\n"
           "       tamis rules check [--json] [--cache DIR | --no-cache] PATH...\n"
           "       tamis limits\n"
@@ -48,7 +49,9 @@ usage(FILE *f)
           "         recursively in name order; '-' reads one message from standard input.\n"
           "-o       set a limit for this run (see `tamis limits`), e.g. -o mime_max_depth=8\n"
           "--rules  load a rule file or directory (*.cf, SpamAssassin syntax); repeatable.\n"
-          "         Adds symbols, score, required_score, action and rules_version.\n"
+          "         Adds symbols, score, required_score, action and rules_version. Without\n"
+          "         it the default rule set (" TAMIS_RULES_DIR ") is used; --no-rules\n"
+          "         scans without rules (MIME structure only).\n"
           "--explain   show for each hit the target, piece, offset and matched text\n"
           "--all-hits  also list every rule that hit, sub-rules included (rule_hits)\n"
           "--action    score threshold of an action: add_header, rewrite_subject,\n"
@@ -173,7 +176,7 @@ struct scan_args {
     const char **rules;
     size_t nrules;
     char cache_buf[4096];
-    int no_cache;
+    int no_cache, no_rules;
     int json, pretty, explain, all_hits;
 };
 
@@ -194,6 +197,8 @@ scan_option(struct scan_args *sa, int argc, char **argv, int *i)
         sa->all_hits = 1;
     } else if (strcmp(a, "--no-cache") == 0) {
         sa->no_cache = 1;
+    } else if (strcmp(a, "--no-rules") == 0) {
+        sa->no_rules = 1;
     } else if (strcmp(a, "--rules") == 0 || strcmp(a, "--cache") == 0 || strcmp(a, "-o") == 0 ||
                strcmp(a, "--action") == 0) {
         const char *v;
@@ -258,6 +263,17 @@ build_scanner(struct scan_args *sa, int quiet_warnings, tm_rc *rcp)
     size_t i;
     tm_rc rc;
 
+    if (sa->nrules == 0 && !sa->no_rules) {
+        /* Built-in default: Tamis's own rule set (rules/ in the source tree). */
+        struct stat st;
+        if (stat(TAMIS_RULES_DIR, &st) == 0 && S_ISDIR(st.st_mode)) {
+            sa->rules = tm_xrealloc(sa->rules, sizeof(*sa->rules));
+            sa->rules[sa->nrules++] = TAMIS_RULES_DIR;
+        } else {
+            fprintf(stderr, "tamis: default rules %s not found; scanning without rules "
+                            "(use --rules PATH)\n", TAMIS_RULES_DIR);
+        }
+    }
     sa->so.rule_paths = sa->rules;
     sa->so.nrule_paths = sa->nrules;
     if (sa->no_cache)
@@ -300,6 +316,10 @@ cmd_scan(int argc, char **argv)
             return 2;
         if (r > 0)
             continue;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        }
         if (strcmp(a, "--") == 0) {
             for (i++; i < argc; i++, nargs++)
                 if (collect(&fl, argv[i], 0) != 0)
