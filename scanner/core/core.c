@@ -178,6 +178,16 @@ tm_xstrdup(const char *s)
     return p;
 }
 
+char *
+tm_xstrdup_n(const char *s, size_t n)
+{
+    char *p = tm_xmalloc(n + 1);
+
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
 void *
 tm_calloc(size_t n, size_t size)
 {

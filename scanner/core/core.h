@@ -43,6 +43,8 @@ void *tm_xmalloc(size_t n);
 void *tm_xcalloc(size_t n, size_t size);
 void *tm_xrealloc(void *p, size_t n);
 char *tm_xstrdup(const char *s);
+/* tm_xstrdup_n - NUL-terminated copy of n bytes */
+char *tm_xstrdup_n(const char *s, size_t n);
 /* tm_calloc - fallible zeroed allocation (NULL on failure or at the failpoint) */
 void *tm_calloc(size_t n, size_t size);
 void tm_free(void *p);

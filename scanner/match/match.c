@@ -24,7 +24,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -36,12 +39,13 @@
 #include "rules/rules.h"
 #include "text/text.h"
 
-#define MATCH_FORMAT      "tamis-match-1"
+#define MATCH_FORMAT      "tamis-match-2"
 #define CACHE_MAGIC       "TAMISHS1"
 #define MAX_DEMOTIONS     10000
 #define EXPLAIN_MAX_TEXT  200
 #define DEFAULT_MATCH_LIM 100000ul
 #define DEFAULT_DEPTH_LIM 5000ul
+#define DEFAULT_COMPILE_S 600ul
 
 struct pat {
     uint32_t rule;
@@ -454,8 +458,12 @@ cache_write(const struct tm_matcher *m, const char *dir, const unsigned char key
     put_u32(&b, (uint32_t)m->npats);
     for (i = 0; i < m->npats; i++) {
         unsigned char e = (unsigned char)m->pats[i].eng;
+        const char *why = m->pats[i].why ? m->pats[i].why : "";
+        size_t wl = strlen(why) > 1000 ? 1000 : strlen(why);
         put_u32(&b, m->pats[i].rule);
         (void)tm_buf_append(&b, &e, 1);
+        put_u32(&b, (uint32_t)wl);
+        (void)tm_buf_append(&b, why, wl);
     }
     put_u32(&b, (uint32_t)m->ngroups);
     for (i = 0; i < m->ngroups; i++) {
@@ -515,6 +523,7 @@ cache_read(struct tm_matcher *m, const char *dir, const unsigned char key[32])
     FILE *f;
     hs_database_t **dbs = NULL;
     enum tm_engine_kind *engs = NULL;
+    struct tm_str *whys = NULL;
     int ok = -1;
 
     cache_path(dir, key, path, sizeof(path));
@@ -533,15 +542,23 @@ cache_read(struct tm_matcher *m, const char *dir, const unsigned char key[32])
     SHA256(buf, (size_t)len, sum);
     if (memcmp(sum, hdr + 48, 32) != 0)
         goto out;
-    if (get_u32(buf) != m->npats || 4 + (uint64_t)m->npats * 5 + 4 > len)
+    if (get_u32(buf) != m->npats)
         goto out;
     engs = tm_xcalloc(m->npats ? m->npats : 1, sizeof(*engs));
-    for (i = 0, off = 4; i < m->npats; i++, off += 5) {
-        if (get_u32(buf + off) != m->pats[i].rule || buf[off + 4] > TM_ENG_PCRE2)
+    whys = tm_xcalloc(m->npats ? m->npats : 1, sizeof(*whys));
+    for (i = 0, off = 4; i < m->npats; i++) {
+        uint32_t wl;
+        if (off + 9 > len || get_u32(buf + off) != m->pats[i].rule || buf[off + 4] > TM_ENG_PCRE2)
             goto out;
         engs[i] = (enum tm_engine_kind)buf[off + 4];
+        wl = get_u32(buf + off + 5);
+        off += 9;
+        if (wl > 1000 || wl > len - off)
+            goto out;
+        whys[i] = tm_str_make(buf + off, wl);
+        off += wl;
     }
-    if (get_u32(buf + off) != m->ngroups)
+    if (off + 4 > len || get_u32(buf + off) != m->ngroups)
         goto out;
     off += 4;
     dbs = tm_xcalloc(m->ngroups ? m->ngroups : 1, sizeof(*dbs));
@@ -559,9 +576,16 @@ cache_read(struct tm_matcher *m, const char *dir, const unsigned char key[32])
     }
     if (off != len)
         goto out;
-    for (i = 0; i < m->npats; i++)
-        if (m->pats[i].eng != TM_ENG_NONE)
-            m->pats[i].eng = engs[i];
+    for (i = 0; i < m->npats; i++) {
+        if (m->pats[i].eng == TM_ENG_NONE)
+            continue; /* PCRE2 cannot compile it here: that verdict stands */
+        m->pats[i].eng = engs[i];
+        clear_why(&m->pats[i]);
+        if (whys[i].len > 0) {
+            m->pats[i].why = tm_xstrdup_n((const char *)whys[i].p, whys[i].len);
+            m->pats[i].why_owned = 1;
+        }
+    }
     for (i = 0; i < m->ngroups; i++) {
         m->groups[i].db = dbs[i];
         dbs[i] = NULL;
@@ -573,11 +597,94 @@ out:
             hs_free_database(dbs[i]);
     tm_free(dbs);
     tm_free(engs);
+    tm_free(whys);
     tm_free(buf);
     fclose(f);
     if (ok != 0)
         tm_log(TM_LOG_WARN, "rules cache: %s is stale or corrupt; rebuilding", path);
     return ok;
+}
+
+/* compile_all - classify every pattern and build every database, in this process */
+static tm_rc
+compile_all(struct tm_matcher *m, char *err, size_t errlen)
+{
+    size_t i;
+    tm_rc rc = TM_OK;
+
+    for (i = 0; i < m->npats; i++) {
+        if (m->pats[i].re != NULL)
+            pcre2_code_free(m->pats[i].re);
+        m->pats[i].re = NULL;
+        m->pats[i].eng = TM_ENG_HS;
+        clear_why(&m->pats[i]);
+        classify(&m->pats[i], &m->rs->rules[m->pats[i].rule], 0);
+    }
+    for (i = 0; i < m->ngroups && rc == TM_OK; i++) {
+        double g0 = tm_now_ms();
+        rc = compile_group(m, &m->groups[i], err, errlen);
+        tm_log(TM_LOG_DEBUG, "compiled %s: %zu rules in %.0f ms", m->groups[i].label,
+               m->groups[i].npats, tm_now_ms() - g0);
+    }
+    return rc;
+}
+
+/*
+ * compile_in_child - rule compilation is a trust boundary (a rule file can
+ * ask Hyperscan for minutes of work or gigabytes): a child process compiles
+ * and writes the cache file, with a time limit; the parent only ever loads
+ * the validated file. Returns TM_OK when the child finished in time.
+ */
+static tm_rc
+compile_in_child(struct tm_matcher *m, const unsigned char key[32], char *err, size_t errlen)
+{
+    pid_t pid;
+    int status = 0;
+    double t0 = tm_now_ms(), limit = (double)m->opts.compile_timeout_s * 1000.0;
+
+    fflush(NULL);
+    pid = fork();
+    if (pid < 0) {
+        snprintf(err, errlen, "cannot fork the rule compiler: %s", strerror(errno));
+        return TM_EIO;
+    }
+    if (pid == 0) {
+        tm_rc rc = compile_all(m, err, errlen);
+        if (rc == TM_OK)
+            cache_write(m, m->opts.cache_dir, key);
+        else
+            tm_log(TM_LOG_ERR, "%s", err);
+        _exit(rc == TM_OK ? 0 : 1);
+    }
+    for (;;) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            break;
+        if (r < 0 && errno != EINTR) {
+            snprintf(err, errlen, "waiting for the rule compiler: %s", strerror(errno));
+            return TM_EIO;
+        }
+        if (tm_now_ms() - t0 > limit) {
+            kill(pid, SIGKILL);
+            (void)waitpid(pid, &status, 0);
+            snprintf(err, errlen, "compiling the rules took longer than %lu s; stopped (a rule "
+                                  "with huge counted repeats? see tamis rules check)",
+                     m->opts.compile_timeout_s);
+            return TM_ELIMIT;
+        }
+        {
+            struct timespec ts = {0, 20 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        if (err[0] == '\0')
+            snprintf(err, errlen, "the rule compiler failed (%s %d)",
+                     WIFSIGNALED(status) ? "signal" : "exit status",
+                     WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+        return TM_EINVAL;
+    }
+    return TM_OK;
 }
 
 tm_rc
@@ -588,7 +695,7 @@ tm_match_build(const struct tm_ruleset *rs, const struct tm_match_opts *o, struc
     unsigned char key[32];
     size_t i, j;
     double t0 = tm_now_ms();
-    int cached = 0;
+    int cached = 0, compiled_in_child = 0;
     tm_rc rc = TM_OK;
 
     memset(st, 0, sizeof(*st));
@@ -599,6 +706,8 @@ tm_match_build(const struct tm_ruleset *rs, const struct tm_match_opts *o, struc
         m->opts.pcre2_match_limit = DEFAULT_MATCH_LIM;
     if (m->opts.pcre2_depth_limit == 0)
         m->opts.pcre2_depth_limit = DEFAULT_DEPTH_LIM;
+    if (m->opts.compile_timeout_s == 0)
+        m->opts.compile_timeout_s = DEFAULT_COMPILE_S;
     m->rule2pat = tm_xcalloc(rs->n ? rs->n : 1, sizeof(*m->rule2pat));
     m->pats = tm_xcalloc(rs->n ? rs->n : 1, sizeof(*m->pats));
     m->groups = tm_xcalloc(rs->n ? rs->n : 1, sizeof(*m->groups));
@@ -641,34 +750,22 @@ tm_match_build(const struct tm_ruleset *rs, const struct tm_match_opts *o, struc
         for (i = 0; i < m->npats; i++)
             classify(&m->pats[i], &rs->rules[m->pats[i].rule], 1);
         cached = cache_read(m, m->opts.cache_dir, key) == 0;
-        if (cached) {
+        if (!cached) {
+            /* Compile in a time-limited child that writes the cache, then load it. */
+            rc = compile_in_child(m, key, err, errlen);
+            compiled_in_child = rc == TM_OK;
+            if (rc == TM_OK && !(cached = cache_read(m, m->opts.cache_dir, key) == 0))
+                tm_log(TM_LOG_WARN, "rules cache in %s not usable; compiling in process",
+                       m->opts.cache_dir);
+        }
+        if (cached)
             for (i = 0; i < m->npats; i++)
-                if (m->pats[i].eng == TM_ENG_PREFILTER || m->pats[i].eng == TM_ENG_PCRE2) {
-                    clear_why(&m->pats[i]);
-                    m->pats[i].why = m->pats[i].eng == TM_ENG_PCRE2
-                                         ? "Hyperscan rejects it (engine from cache)"
-                                         : "Hyperscan prefilter, confirmed by PCRE2 (from cache)";
+                if (m->pats[i].eng == TM_ENG_PREFILTER || m->pats[i].eng == TM_ENG_PCRE2 ||
+                    m->pats[i].counts)
                     (void)pcre2_jit_compile(m->pats[i].re, PCRE2_JIT_COMPLETE);
-                }
-        } else {
-            for (i = 0; i < m->npats; i++)
-                if (m->pats[i].re != NULL)
-                    pcre2_code_free(m->pats[i].re);
-        }
     }
-    if (!cached) {
-        for (i = 0; i < m->npats; i++) {
-            m->pats[i].re = NULL;
-            m->pats[i].eng = TM_ENG_HS;
-            clear_why(&m->pats[i]);
-            classify(&m->pats[i], &rs->rules[m->pats[i].rule], 0);
-        }
-        for (i = 0; i < m->ngroups && rc == TM_OK; i++) {
-            double g0 = tm_now_ms();
-            rc = compile_group(m, &m->groups[i], err, errlen);
-            tm_log(TM_LOG_DEBUG, "compiled %s: %zu rules in %.0f ms", m->groups[i].label,
-                   m->groups[i].npats, tm_now_ms() - g0);
-        }
+    if (!cached && rc == TM_OK) {
+        rc = compile_all(m, err, errlen);
         if (rc == TM_OK && m->opts.cache_dir != NULL && m->npats > 0)
             cache_write(m, m->opts.cache_dir, key);
     }
@@ -696,7 +793,7 @@ tm_match_build(const struct tm_ruleset *rs, const struct tm_match_opts *o, struc
                 st->db_bytes += sz;
         }
     }
-    st->from_cache = cached;
+    st->from_cache = cached && !compiled_in_child;
     st->compile_ms = tm_now_ms() - t0;
     *out = m;
     return TM_OK;

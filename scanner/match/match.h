@@ -16,6 +16,9 @@
  * PCRE2 runs with match and depth limits on every call. The matcher is
  * immutable and shared by threads; each thread owns a tm_match_scratch.
  *
+ * With a cache directory, compiling happens in a child process with a time
+ * limit, which writes the cache file; the engine loads only that validated
+ * file (a rule set is a trust boundary: rspamd's hs_helper does the same).
  * Databases are cached on disk, serialized, in one file per rule set keyed
  * by the rules' hash, the Hyperscan version and this file's format; the file
  * carries a SHA-256 of its payload and is rebuilt when anything is off.
@@ -45,7 +48,8 @@ struct tm_match_stats {
 };
 
 struct tm_match_opts {
-    const char *cache_dir; /* NULL: no cache */
+    const char *cache_dir; /* NULL: no cache, compile in process */
+    unsigned long compile_timeout_s; /* with a cache: the compiler child's time limit (600) */
     unsigned long pcre2_match_limit;
     unsigned long pcre2_depth_limit;
 };
