@@ -170,11 +170,22 @@ main(int argc, char **argv)
             iters = (int)strtol(argv[++i], NULL, 10);
         } else if (strcmp(argv[i], "--rules") == 0 && i + 1 < argc && so.nrule_paths < 64) {
             rules[so.nrule_paths++] = argv[++i];
+        } else if (strcmp(argv[i], "--list") == 0 && i + 1 < argc) {
+            FILE *lf = fopen(argv[++i], "r");
+            char line[4096];
+            if (lf == NULL)
+                tm_fatal("%s: %s", argv[i], strerror(errno));
+            while (fgets(line, sizeof(line), lf) != NULL) {
+                line[strcspn(line, "\r\n")] = '\0';
+                if (line[0] != '\0')
+                    add_file(line);
+            }
+            fclose(lf);
         } else if (strcmp(argv[i], "--") == 0) {
             files = 1;
         } else {
             fprintf(stderr, "usage: bench_rules [--threads N] [--iterations K] "
-                            "--rules PATH... -- FILES|DIRS...\n");
+                            "--rules PATH... [--list FILE] [-- FILES|DIRS...]\n");
             return 2;
         }
     }
@@ -214,6 +225,7 @@ main(int argc, char **argv)
            atomic_load(&spam_total), cold, warm, s2->stats.from_cache, (double)ru.ru_maxrss / 1024,
            s2->stats.by_engine[TM_ENG_HS], s2->stats.by_engine[TM_ENG_PREFILTER],
            s2->stats.by_engine[TM_ENG_PCRE2]);
+    printf("bench-seconds: %.3f\n", best / 1e3);
     tm_scanner_free(s2);
     return 0;
 }

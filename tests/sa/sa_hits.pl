@@ -56,6 +56,31 @@ for my $sd (@subdirs) {
 @files = @files[0 .. $limit - 1] if $limit && $limit < @files;
 die "no messages found under $corpus\n" unless @files;
 
+# --- SpamAssassin 4.0.1 bug work-around: per-message capture templates -------
+# Check.pm generates `$l =~ /$test_qr/op` for every regex rule.  For rules
+# whose regex holds a capture template (%{TAG}, e.g. the GB_* rules of
+# 72_active.cf using %{GB_TO_ADDR}), $test_qr is rebuilt per message with the
+# captured value, but /o makes Perl compile it only once per process: every
+# later message is matched against the first message's value.  A one-shot
+# `spamassassin` never sees this; spamd and this long-running driver would.
+# Dropping /o changes nothing for the other rules ($test_qr is then a qr//
+# object, reused without recompiling) and gives every message the
+# per-message semantics a fresh process has.
+{
+  no warnings 'redefine';
+  require Mail::SpamAssassin::Plugin::Check;
+  for my $name (qw(add_evalstr add_evalstr_corked add_evalstr2)) {
+    my $orig = Mail::SpamAssassin::Plugin::Check->can($name) or die "no Check::$name";
+    no strict 'refs';
+    *{"Mail::SpamAssassin::Plugin::Check::$name"} = sub {
+      my @a = @_;
+      $a[-1] =~ s{/\$test_qr/(g?)op}{/\$test_qr/$1p}g if defined $a[-1];
+      $a[-1] =~ s{(/\$test_qr/'\.\$matchg\.')op'}{$1p'}g if defined $a[-1];
+      return $orig->(@a);
+    };
+  }
+}
+
 # --- SpamAssassin, stock rules, local tests only -----------------------------
 my $sa = Mail::SpamAssassin->new({
   rules_filename       => $rules,
@@ -74,10 +99,12 @@ srand(42);
 sub scan_one {
   my ($rel) = @_;
   my $path = "$corpus/$rel";
-  open(my $fh, '<:raw', $path) or die "$path: $!";
-  local $/;
-  my $text = <$fh>;
-  close $fh;
+  # $/ must be undef only for this read: SA itself uses chomp/readline
+  my $text = do {
+    open(my $fh, '<:raw', $path) or die "$path: $!";
+    local $/;
+    <$fh>;
+  };
   my $mail = $sa->parse($text, 0);
   my $pms  = $sa->check($mail);
   my %h = map { $_ => 1 } grep { length } split /,/, $pms->get_names_of_tests_hit();
