@@ -297,8 +297,9 @@ tm_charset_to_utf8(const char *charset, size_t charset_len, const unsigned char 
                    struct tm_buf *out, int *bad)
 {
     char name[CS_NAME_MAX];
-    size_t n;
+    size_t n, start;
     iconv_t cd;
+    tm_rc rc;
 
     if (len == 0)
         return TM_OK;
@@ -331,5 +332,22 @@ tm_charset_to_utf8(const char *charset, size_t charset_len, const unsigned char 
         strncmp(name, "utf-7", 5) != 0 && strncmp(name, "iso-2022", 8) != 0 &&
         strncmp(name, "ucs", 3) != 0 && strcmp(name, "hz-gb-2312") != 0)
         return tm_buf_append(out, in, len);
-    return via_iconv(cd, in, len, out, bad);
+    start = out->len;
+    if ((rc = via_iconv(cd, in, len, out, bad)) != TM_OK)
+        return rc;
+    /*
+     * glibc's UTF-8 reader accepts the obsolete 5- and 6-byte forms, so a
+     * charset that iconv maps to UTF-8 ("ut[f-8" normalises to UTF8) can pass
+     * them through. The output must be UTF-8: re-check and repair.
+     */
+    if (!tm_utf8_valid(out->data + start, out->len - start)) {
+        struct tm_buf tmp;
+        tm_buf_init(&tmp, out->arena, out->len - start);
+        if ((rc = tm_buf_append(&tmp, out->data + start, out->len - start)) != TM_OK)
+            return rc;
+        out->len = start;
+        *bad = 1;
+        return utf8_lossy(tmp.data, tmp.len, out, bad);
+    }
+    return TM_OK;
 }
