@@ -89,8 +89,9 @@ tm_utf8_valid(const unsigned char *p, size_t len)
     return 1;
 }
 
-static tm_rc
-put_cp(struct tm_buf *out, unsigned cp)
+/* tm_utf8_put - append code point cp (below 0x110000) as UTF-8 */
+tm_rc
+tm_utf8_put(struct tm_buf *b, unsigned long cp)
 {
     unsigned char u[4];
     size_t n;
@@ -99,16 +100,22 @@ put_cp(struct tm_buf *out, unsigned cp)
         u[0] = (unsigned char)cp;
         n = 1;
     } else if (cp < 0x800) {
-        u[0] = (unsigned char)(0xC0 | cp >> 6);
+        u[0] = (unsigned char)(0xC0 | (cp >> 6));
         u[1] = (unsigned char)(0x80 | (cp & 0x3F));
         n = 2;
-    } else {
-        u[0] = (unsigned char)(0xE0 | cp >> 12);
+    } else if (cp < 0x10000) {
+        u[0] = (unsigned char)(0xE0 | (cp >> 12));
         u[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
         u[2] = (unsigned char)(0x80 | (cp & 0x3F));
         n = 3;
+    } else {
+        u[0] = (unsigned char)(0xF0 | (cp >> 18));
+        u[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+        u[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        u[3] = (unsigned char)(0x80 | (cp & 0x3F));
+        n = 4;
     }
-    return tm_buf_append(out, u, n);
+    return tm_buf_append(b, u, n);
 }
 
 /* single_byte - latin-1 (cp1252 = 0 ) or windows-1252 (cp1252 = 1) to UTF-8 */
@@ -132,7 +139,7 @@ single_byte(const unsigned char *in, size_t len, int cp1252, struct tm_buf *out,
                 cp = 0xFFFD;
             }
         }
-        if ((rc = put_cp(out, cp)) != TM_OK)
+        if ((rc = tm_utf8_put(out, cp)) != TM_OK)
             return rc;
     }
     return len > run ? tm_buf_append(out, in + run, len - run) : TM_OK;

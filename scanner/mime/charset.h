@@ -22,6 +22,9 @@ struct tm_buf;
 tm_rc tm_charset_to_utf8(const char *charset, size_t charset_len, const unsigned char *in,
                          size_t len, struct tm_buf *out, int *bad);
 
+/* tm_utf8_put - append one code point (< 0x110000) encoded as UTF-8 */
+tm_rc tm_utf8_put(struct tm_buf *b, unsigned long cp);
+
 /* tm_utf8_valid - 1 when the bytes are well-formed UTF-8 */
 int tm_utf8_valid(const unsigned char *p, size_t len);
 

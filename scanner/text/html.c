@@ -25,6 +25,7 @@
 
 #include "core/buf.h"
 #include "core/task.h"
+#include "mime/charset.h"
 #include "text/text_int.h"
 
 struct render {
@@ -200,7 +201,7 @@ text_chunk(struct render *r, const unsigned char *p, size_t n)
         sp = 0;
         if (c == '&' && (k = entity(p + i, n - i, &cp)) != 0) {
             /* octet mode (HTML::Parser utf8_mode): code points below 256 stay one byte */
-            rc = !r->chars && cp < 256 ? tm_buf_putc(o, (unsigned char)cp) : tm_text_put_cp(o, cp);
+            rc = !r->chars && cp < 256 ? tm_buf_putc(o, (unsigned char)cp) : tm_utf8_put(o, cp);
             i += k;
             continue;
         }

@@ -67,34 +67,6 @@ tm_text_list_push(struct tm_task *t, struct tm_text_list *l, const unsigned char
     return TM_OK;
 }
 
-tm_rc
-tm_text_put_cp(struct tm_buf *b, unsigned long cp)
-{
-    unsigned char u[4];
-    size_t n;
-
-    if (cp < 0x80) {
-        u[0] = (unsigned char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        u[0] = (unsigned char)(0xC0 | (cp >> 6));
-        u[1] = (unsigned char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        u[0] = (unsigned char)(0xE0 | (cp >> 12));
-        u[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        u[2] = (unsigned char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        u[0] = (unsigned char)(0xF0 | (cp >> 18));
-        u[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-        u[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        u[3] = (unsigned char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    return tm_buf_append(b, u, n);
-}
-
 /* cs_is - ASCII case-insensitive comparison of a charset name with one of a NULL-ended list */
 static int
 cs_is(const char *cs, size_t n, const char *const *names)
@@ -663,7 +635,7 @@ latin1_up(struct tm_buf *b, const unsigned char *p, size_t n)
     tm_rc rc;
 
     for (i = 0; i < n; i++)
-        if ((rc = tm_text_put_cp(b, p[i])) != TM_OK)
+        if ((rc = tm_utf8_put(b, p[i])) != TM_OK)
             return rc;
     return TM_OK;
 }

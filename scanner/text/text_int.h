@@ -68,7 +68,5 @@ tm_rc tm_text_html_render(struct tm_task *t, const unsigned char *p, size_t n, i
 tm_rc tm_text_uri_scan(struct tm_task *t, const struct tm_textset *body,
                        const struct tm_text_list *html, struct tm_text_list *out);
 
-/* tm_text_put_cp - append code point cp as UTF-8 */
-tm_rc tm_text_put_cp(struct tm_buf *b, unsigned long cp);
 
 #endif
