@@ -20,8 +20,9 @@
  *    block's reason ("plugin X not loaded"). Other lines there are skipped;
  *  - plugin directives that define rules (askdns, uridnsbl, urirhssub, ...)
  *    define the name unsupported ("network test") unless a rule line does;
- *  - rules named by replace_rules (ReplaceTags) are unsupported until Tamis
- *    expands <tag>s;
+ *  - rules named by replace_rules (ReplaceTags) get their <tag>s expanded
+ *    at the end of loading (replace_tag/_pre/_post/_inter), as the plugin's
+ *    finish_parsing_end does;
  *  - every other directive is ignored with one warning per directive name,
  *    its message giving the number of lines (rs->nignored counts them).
  *
@@ -157,6 +158,15 @@ tm_key_rule(const void *base, size_t pos)
 
 /* ---- loader state ----------------------------------------------------------- */
 
+/* ReplaceTags definitions of one kind: name -> value, later lines win */
+struct tm_tagtab {
+    char **name;
+    char **value;
+    size_t n, cap;
+};
+
+enum { TM_TAG_TAG, TM_TAG_PRE, TM_TAG_POST, TM_TAG_INTER };
+
 enum { TM_ENT_ATTR, TM_ENT_PLACEHOLDER, TM_ENT_DEFINED };
 
 /* A rule name seen while loading: attributes only, a placeholder, or defined. */
@@ -194,6 +204,8 @@ struct tm_ld {
     int quiet;       /* parsing a line of a false block: no diags */
     const char *why; /* reason the current line is inactive, or NULL */
     size_t nerrors;
+    struct tm_tagtab tags[4]; /* ReplaceTags: replace_tag, _pre, _post, _inter */
+    char *rstart, *rend;      /* replace_start / replace_end ("<" and ">") */
 };
 
 struct tm_frame {
@@ -1224,9 +1236,8 @@ tm_reuse_line(struct tm_ld *L, const struct tm_line *ln, const char *keyp, const
 
 /*
  * tm_replace_rules_line - replace_rules A B ...: ReplaceTags rewrites the
- * <tag>s of these rules' regexes with replace_tag values. Tamis does not do
- * that yet, so the rules are marked unsupported rather than run with the
- * literal "<tag>" text.
+ * <tag>s of these rules' regexes with replace_tag values (tm_replace_tags,
+ * when loading ends).
  */
 static void
 tm_replace_rules_line(struct tm_ld *L, const struct tm_line *ln, const char *val)
@@ -1240,6 +1251,173 @@ tm_replace_rules_line(struct tm_ld *L, const struct tm_line *ln, const char *val
         ent->replace = 1;
         tm_ent_attr_seen(ent, ln, p);
     }
+}
+
+/* tm_tag_set - replace_tag / replace_pre / replace_post / replace_inter NAME VALUE */
+static void
+tm_tag_set(struct tm_ld *L, int kind, const struct tm_line *ln, const char *keyp, const char *val)
+{
+    struct tm_tagtab *t = &L->tags[kind];
+    const char *e = tm_skiptok(val), *v = tm_skipws(e);
+    size_t i;
+
+    if (e == val || *v == '\0') {
+        TM_LWARN(L, ln, keyp, "replace tag line needs a name and a value");
+        return;
+    }
+    for (i = 0; i < t->n; i++)
+        if (strlen(t->name[i]) == (size_t)(e - val) && memcmp(t->name[i], val, (size_t)(e - val)) == 0) {
+            tm_free(t->value[i]);
+            t->value[i] = tm_xstrdup(v);
+            return;
+        }
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 32;
+        t->name = tm_xrealloc(t->name, t->cap * sizeof(*t->name));
+        t->value = tm_xrealloc(t->value, t->cap * sizeof(*t->value));
+    }
+    t->name[t->n] = tm_dupn(val, (size_t)(e - val));
+    t->value[t->n] = tm_xstrdup(v);
+    t->n++;
+}
+
+static const char *
+tm_tag_get(const struct tm_tagtab *t, const char *name, size_t n)
+{
+    size_t i;
+
+    for (i = t->n; i-- > 0;)
+        if (strlen(t->name[i]) == n && memcmp(t->name[i], name, n) == 0)
+            return t->value[i][0] != '\0' ? t->value[i] : NULL;
+    return NULL;
+}
+
+/* ---- ReplaceTags ------------------------------------------------------------ */
+
+struct tm_sbuf {
+    char *p;
+    size_t n, cap;
+};
+
+static void
+tm_sb_add(struct tm_sbuf *b, const char *s, size_t n)
+{
+    if (b->n + n + 1 > b->cap) {
+        while (b->n + n + 1 > b->cap)
+            b->cap = b->cap ? b->cap * 2 : 256;
+        b->p = tm_xrealloc(b->p, b->cap);
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = '\0';
+}
+
+/* tm_take_mod - remove the first "<kind NAME>" from re; returns NAME (heap) or NULL */
+static char *
+tm_take_mod(struct tm_ld *L, char *re, const char *kind)
+{
+    size_t sl = strlen(L->rstart), el = strlen(L->rend), kl = strlen(kind);
+    char *p, *q;
+
+    for (p = strstr(re, L->rstart); p != NULL; p = strstr(p + 1, L->rstart)) {
+        char *nm = p + sl;
+        if (strncmp(nm, kind, kl) != 0 || nm[kl] != ' ' || nm[kl + 1] == '\0')
+            continue;
+        nm += kl + 1;
+        if ((q = strstr(nm + 1, L->rend)) == NULL)
+            return NULL;
+        {
+            char *name = tm_dupn(nm, (size_t)(q - nm));
+            memmove(p, q + el, strlen(q + el) + 1);
+            return name;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * tm_replace_tags - SpamAssassin's ReplaceTags (finish_parsing_end): up to
+ * six passes; in each, the first <pre X>, <post X>, <inter X> markers are
+ * removed, the regex is split around <...> tags, pre/post text is put
+ * around tags (pre before the first tag of a piece, post after each), inter
+ * text fills the empty pieces between adjacent tags, and every defined tag
+ * is replaced by its value. Another pass runs while a value brought in tags.
+ * Returns a new string, or NULL when nothing changed.
+ */
+static char *
+tm_replace_tags(struct tm_ld *L, const char *pattern)
+{
+    char *re = tm_xstrdup(pattern);
+    int passes = 0, again;
+
+    do {
+        char *pre = tm_take_mod(L, re, "pre"), *post = tm_take_mod(L, re, "post");
+        char *inter = tm_take_mod(L, re, "inter");
+        const char *prev = pre ? tm_tag_get(&L->tags[TM_TAG_PRE], pre, strlen(pre)) : NULL;
+        const char *postv = post ? tm_tag_get(&L->tags[TM_TAG_POST], post, strlen(post)) : NULL;
+        const char *interv =
+            inter ? tm_tag_get(&L->tags[TM_TAG_INTER], inter, strlen(inter)) : NULL;
+        struct tm_sbuf out = {NULL, 0, 0};
+        const char *p = re;
+        int first = 1;
+
+        again = 0;
+        /* Perl's split(/(<[^<>]+>)/): text pieces and tag pieces alternate. */
+        while (*p != '\0' || first) {
+            const char *lt = strchr(p, '<'), *gt = NULL;
+            while (lt != NULL) {
+                const char *c = lt + 1;
+                while (*c != '\0' && *c != '<' && *c != '>')
+                    c++;
+                if (*c == '>' && c > lt + 1) {
+                    gt = c;
+                    break;
+                }
+                lt = *c == '<' ? c : NULL;
+            }
+            if (lt == NULL) {
+                tm_sb_add(&out, p, strlen(p));
+                break;
+            }
+            /* the text piece before the tag; an empty one gets the inter text */
+            if (lt == p && interv != NULL)
+                tm_sb_add(&out, interv, strlen(interv));
+            else
+                tm_sb_add(&out, p, (size_t)(lt - p));
+            {
+                size_t sl = strlen(L->rstart), el = strlen(L->rend);
+                const char *nm = lt + 1;
+                size_t nl = (size_t)(gt - nm);
+                const char *val = NULL;
+                if (sl == 1 && el == 1 && L->rstart[0] == '<' && L->rend[0] == '>')
+                    val = tm_tag_get(&L->tags[TM_TAG_TAG], nm, nl);
+                if (prev != NULL)
+                    tm_sb_add(&out, prev, strlen(prev));
+                if (val != NULL) {
+                    tm_sb_add(&out, val, strlen(val));
+                    if (strchr(val, '<') != NULL && strchr(val, '>') != NULL)
+                        again = 1;
+                } else {
+                    tm_sb_add(&out, lt, (size_t)(gt - lt) + 1);
+                }
+                if (postv != NULL)
+                    tm_sb_add(&out, postv, strlen(postv));
+            }
+            p = gt + 1;
+            first = 0;
+        }
+        tm_free(pre);
+        tm_free(post);
+        tm_free(inter);
+        tm_free(re);
+        re = out.p ? out.p : tm_xstrdup("");
+        passes++;
+    } while (again && passes <= 5);
+    if (strcmp(re, pattern) == 0) {
+        tm_free(re);
+        return NULL;
+    }
+    return re;
 }
 
 /* ---- plugins -------------------------------------------------------------- */
@@ -1602,6 +1780,18 @@ tm_do_line(struct tm_ld *L, struct tm_fst *F, struct tm_line *ln, char *s)
         tm_reuse_line(L, ln, keyp, val);
     } else if (strcmp(key, "replace_rules") == 0) {
         tm_replace_rules_line(L, ln, val);
+    } else if (strcmp(key, "replace_tag") == 0) {
+        tm_tag_set(L, TM_TAG_TAG, ln, keyp, val);
+    } else if (strcmp(key, "replace_pre") == 0) {
+        tm_tag_set(L, TM_TAG_PRE, ln, keyp, val);
+    } else if (strcmp(key, "replace_post") == 0) {
+        tm_tag_set(L, TM_TAG_POST, ln, keyp, val);
+    } else if (strcmp(key, "replace_inter") == 0) {
+        tm_tag_set(L, TM_TAG_INTER, ln, keyp, val);
+    } else if (strcmp(key, "replace_start") == 0 || strcmp(key, "replace_end") == 0) {
+        char **dst = key[8] == 's' ? &L->rstart : &L->rend;
+        tm_free(*dst);
+        *dst = tm_xstrdup(val);
     } else if (strcmp(key, "loadplugin") == 0 || strcmp(key, "tryplugin") == 0) {
         tm_loadplugin_line(L, val);
     } else if (strcmp(key, "enable_compat") == 0) {
@@ -1982,6 +2172,14 @@ tm_finish(struct tm_ld *L)
             for (k = 0; k < 4; k++)
                 e->r.score[k] = def;
         }
+        if (e->state == TM_ENT_DEFINED && e->replace && e->r.pattern != NULL) {
+            char *re = tm_replace_tags(L, e->r.pattern);
+            if (re != NULL) {
+                tm_cfree(e->r.pattern);
+                e->r.pattern = re;
+            }
+            e->replace = 0; /* expanded: an ordinary regex rule now */
+        }
         if (e->state == TM_ENT_DEFINED)
             tm_reasons(&e->r, e->replace);
     }
@@ -2023,6 +2221,8 @@ tm_rules_load(struct tm_ruleset *rs, const char *const *paths, size_t npaths)
         return TM_EINVAL; /* rs must start zeroed */
     memset(&L, 0, sizeof(L));
     L.rs = rs;
+    L.rstart = tm_xstrdup("<");
+    L.rend = tm_xstrdup(">");
     if (rs->index == NULL)
         rs->index = tm_xcalloc(1, sizeof(struct tm_rules_priv));
     L.pv = rs->index;
@@ -2054,6 +2254,17 @@ tm_rules_load(struct tm_ruleset *rs, const char *const *paths, size_t npaths)
     tm_free(L.ents);
     tm_free(L.eidx.slot);
     tm_free(L.order);
+    for (i = 0; i < TM_NELEM(L.tags); i++) {
+        size_t k;
+        for (k = 0; k < L.tags[i].n; k++) {
+            tm_free(L.tags[i].name[k]);
+            tm_free(L.tags[i].value[k]);
+        }
+        tm_free(L.tags[i].name);
+        tm_free(L.tags[i].value);
+    }
+    tm_free(L.rstart);
+    tm_free(L.rend);
     if (rc == TM_OK && L.nerrors > 0)
         rc = TM_EINVAL;
     return rc;

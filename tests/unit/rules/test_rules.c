@@ -520,9 +520,50 @@ TM_TEST(rules_plugin_directives)
     REQUIRE_RULE(r, &f.rs, "__MH_REUSED");
     CHECK_EQ_INT(r->unsupported, 0);
     REQUIRE_RULE(r, &f.rs, "RT");
-    CHECK_STR(r->pattern, "<A>lot"); /* kept as written */
-    CHECK_STR(r->why, "replace_rules (ReplaceTags <tag> expansion) not implemented");
+    CHECK_STR(r->pattern, "(?:a|4)lot"); /* ReplaceTags expanded */
+    CHECK_EQ_INT(r->unsupported, 0);
     CHECK_EQ_SIZE(rfx_nerrors(&f.rs), 0);
+    rfx_done(&f);
+}
+
+/*
+ * ReplaceTags, expected values worked out by hand from the plugin's
+ * finish_parsing_end: split around <tags>, inter text in the empty pieces
+ * (including the leading one when the regex starts with a tag), pre/post
+ * around every tag, repeated while a value brings tags (at most 6 passes).
+ */
+TM_TEST(rules_replace_tags)
+{
+    struct rfx f = {0};
+    const struct tm_rule *r;
+
+    rfx_load(&f, "replace_tag A (?:a|4)\n"
+                 "replace_tag B b\n"
+                 "replace_tag NEST <A><B>\n"
+                 "replace_pre P x\n"
+                 "replace_post Q y\n"
+                 "replace_inter I \\s?\n"
+                 "body R1 /<A>lot/\n"
+                 "body R2 /<NEST>/\n"
+                 "body R3 /<inter I><A><B>c/\n"
+                 "body R4 /<pre P><post Q>z<A>/\n"
+                 "body R5 /<UNKNOWN>x/\n"
+                 "body R6 /<A>not listed/\n"
+                 "replace_rules R1 R2 R3\n"
+                 "replace_rules R4 R5\n");
+    CHECK_EQ_SIZE(rfx_nerrors(&f.rs), 0);
+    REQUIRE_RULE(r, &f.rs, "R1");
+    CHECK_STR(r->pattern, "(?:a|4)lot");
+    REQUIRE_RULE(r, &f.rs, "R2");
+    CHECK_STR(r->pattern, "(?:a|4)b");
+    REQUIRE_RULE(r, &f.rs, "R3");
+    CHECK_STR(r->pattern, "\\s?(?:a|4)\\s?bc");
+    REQUIRE_RULE(r, &f.rs, "R4");
+    CHECK_STR(r->pattern, "zx(?:a|4)y");
+    REQUIRE_RULE(r, &f.rs, "R5");
+    CHECK_STR(r->pattern, "<UNKNOWN>x");
+    REQUIRE_RULE(r, &f.rs, "R6");
+    CHECK_STR(r->pattern, "<A>not listed"); /* only replace_rules rules are rewritten */
     rfx_done(&f);
 }
 
@@ -739,6 +780,7 @@ TM_TEST(rules_many_rules_index)
 }
 
 const struct tm_test tests_rules[] = {
+    TM_TEST_ENTRY(rules_replace_tags),
     TM_TEST_ENTRY(rules_basic_forms),
     TM_TEST_ENTRY(rules_regex_delimiters),
     TM_TEST_ENTRY(rules_regex_errors),
