@@ -39,13 +39,14 @@
 #include "rules/rules.h"
 #include "text/text.h"
 
-#define MATCH_FORMAT      "tamis-match-2"
+#define MATCH_FORMAT      "tamis-match-4" /* bump when engine choice or layout changes */
 #define CACHE_MAGIC       "TAMISHS1"
 #define MAX_DEMOTIONS     10000
 #define EXPLAIN_MAX_TEXT  200
 #define DEFAULT_MATCH_LIM 100000ul
 #define DEFAULT_DEPTH_LIM 5000ul
 #define DEFAULT_COMPILE_S 600ul
+#define BIG_PATTERN       2000 /* bytes of regex text */
 
 struct pat {
     uint32_t rule;
@@ -191,7 +192,7 @@ hs_text(const struct tm_rule *r)
 static void
 set_why(struct pat *p, const char *what, const char *detail)
 {
-    char buf[300];
+    char buf[512];
 
     snprintf(buf, sizeof(buf), "%s: %.240s", what, detail);
     if (p->why_owned)
@@ -259,6 +260,8 @@ classify(struct pat *p, const struct tm_rule *r, int use_cached_engine)
     hs_expr_info_t *info = NULL;
     hs_compile_error_t *cerr = NULL;
     unsigned long rep_any, rep_group;
+    size_t plen;
+    int lookaround;
     char *expr;
 
     if (r->re_flags & TM_RE_I)
@@ -285,7 +288,25 @@ classify(struct pat *p, const struct tm_rule *r, int use_cached_engine)
         goto jit;
     expr = hs_text(r);
     repeat_bounds(r->pattern, &rep_any, &rep_group);
-    if (rep_group < 20 && hs_expression_info(expr, hs_flags_of(r, 0), &info, &cerr) == HS_SUCCESS) {
+    plen = strlen(r->pattern);
+    lookaround = strstr(r->pattern, "(?=") != NULL || strstr(r->pattern, "(?!") != NULL ||
+                 strstr(r->pattern, "(?<=") != NULL || strstr(r->pattern, "(?<!") != NULL;
+    if (plen >= BIG_PATTERN && lookaround) {
+        /*
+         * ReplaceTags expands 67 stock rules to kilobytes with lookarounds:
+         * Hyperscan spends seconds rejecting each and seconds more as a
+         * prefilter (the set of them fails to compile), and PCRE2 over every
+         * paragraph cut throughput five-fold. Until a cheaper prefilter
+         * exists they are reported and not run.
+         */
+        p->eng = TM_ENG_NONE;
+        set_why(p, "not run",
+                "a pattern of 2000+ bytes with lookarounds (ReplaceTags expansions): "
+                "Hyperscan needs seconds per pattern to compile it as a prefilter and "
+                "fails on them as a set, and PCRE2 on every paragraph costs 5x the "
+                "rest of the rule set (see the closing notes of issue 3; issue 10)");
+    } else if (rep_group < 20 &&
+               hs_expression_info(expr, hs_flags_of(r, 0), &info, &cerr) == HS_SUCCESS) {
         p->eng = TM_ENG_HS;
     } else {
         char first[200];
@@ -295,10 +316,10 @@ classify(struct pat *p, const struct tm_rule *r, int use_cached_engine)
         cerr = NULL;
         free(info); /* checksrc: allow - Hyperscan's misc allocator */
         info = NULL;
-        if (rep_any >= 1000) {
+        if (rep_any >= 1000 || plen >= BIG_PATTERN) {
             p->eng = TM_ENG_PCRE2;
             set_why(p, "Hyperscan rejects it and a prefilter would be slow to compile "
-                       "(counted repeat >= 1000)", first);
+                       "(counted repeat >= 1000 or a very large pattern)", first);
         } else if (hs_expression_info(expr, hs_flags_of(r, 1), &info, &cerr) == HS_SUCCESS) {
             p->eng = TM_ENG_PREFILTER;
             set_why(p, "Hyperscan prefilter, confirmed by PCRE2", first);
