@@ -462,8 +462,7 @@ cmd_rules_check(int argc, char **argv)
             enum tm_engine_kind e = tm_match_engine(sc->matcher, i, &why);
             const char *mp = tm_scorer_meta_problem(sc->scorer, i);
             const char *eng = tm_engine_name(e);
-            if (ru->type == TM_RULE_META || (ru->type == TM_RULE_HEADER &&
-                                             ru->hdr_kind == TM_HDR_EXISTS)) {
+            if (ru->type == TM_RULE_META || tm_rule_is_exists(ru)) {
                 eng = ru->unsupported || mp ? "unsupported" : "native";
                 why = ru->unsupported ? ru->why : mp;
             }
@@ -496,7 +495,7 @@ cmd_rules_check(int argc, char **argv)
             by_type[ru->type]++;
             if (ru->unsupported || mp != NULL ||
                 (e == TM_ENG_NONE && ru->type != TM_RULE_META &&
-                 !(ru->type == TM_RULE_HEADER && ru->hdr_kind == TM_HDR_EXISTS))) {
+                 !tm_rule_is_exists(ru))) {
                 unsupported++;
                 printf("unsupported %s (%s:%u): %s\n", ru->name, ru->file ? ru->file : "?",
                        ru->line, ru->unsupported ? ru->why : mp ? mp : why ? why : "?");

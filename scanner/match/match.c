@@ -101,7 +101,7 @@ static int
 is_regex_rule(const struct tm_rule *r)
 {
     return r->type != TM_RULE_META && r->pattern != NULL && !r->unsupported &&
-           !(r->type == TM_RULE_HEADER && r->hdr_kind == TM_HDR_EXISTS);
+           !tm_rule_is_exists(r);
 }
 
 static int
@@ -798,7 +798,7 @@ tm_match_build(const struct tm_ruleset *rs, const struct tm_match_opts *o, struc
     st->rules = rs->n;
     for (i = 0; i < rs->n; i++) {
         const struct tm_rule *r = &rs->rules[i];
-        if (r->type == TM_RULE_META || (r->type == TM_RULE_HEADER && r->hdr_kind == TM_HDR_EXISTS &&
+        if (r->type == TM_RULE_META || (tm_rule_is_exists(r) &&
                                         !r->unsupported))
             continue;
         if (m->rule2pat[i] < 0)
@@ -1110,7 +1110,7 @@ tm_match_scan(const struct tm_matcher *m, struct tm_match_scratch *s, struct tm_
         const struct tm_rule *r = &rs->rules[i];
         struct tm_str v;
         int present = 0;
-        if (r->type != TM_RULE_HEADER || r->hdr_kind != TM_HDR_EXISTS || r->unsupported)
+        if (!tm_rule_is_exists(r) || r->unsupported)
             continue;
         if (tm_text_header(t, exists_kind(r), r->hdr_names, r->n_hdr_names, r->hdr_mods, &v,
                            &present) != TM_OK)

@@ -2001,7 +2001,7 @@ tm_set_why(struct tm_rule *r, const char *why)
 
 /* tm_reasons - mark rules Tamis cannot run: network, learning, evals it lacks */
 static void
-tm_reasons(struct tm_rule *r, int replace)
+tm_reasons(struct tm_rule *r)
 {
     char buf[TM_RULES_MSG_MAX];
     size_t i, n;
@@ -2018,10 +2018,6 @@ tm_reasons(struct tm_rule *r, int replace)
     }
     if (r->tflags & TM_TF_LEARN) {
         tm_set_why(r, "learning test (Bayes)");
-        return;
-    }
-    if (replace && r->pattern != NULL) {
-        tm_set_why(r, "replace_rules (ReplaceTags <tag> expansion) not implemented");
         return;
     }
     if (r->eval == NULL)
@@ -2178,10 +2174,9 @@ tm_finish(struct tm_ld *L)
                 tm_cfree(e->r.pattern);
                 e->r.pattern = re;
             }
-            e->replace = 0; /* expanded: an ordinary regex rule now */
         }
         if (e->state == TM_ENT_DEFINED)
-            tm_reasons(&e->r, e->replace);
+            tm_reasons(&e->r);
     }
     tm_finish_metas(L);
     for (i = 0; i < L->nunk; i++) {

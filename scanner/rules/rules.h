@@ -132,6 +132,13 @@ struct tm_ruleset {
  */
 tm_rc tm_rules_load(struct tm_ruleset *rs, const char *const *paths, size_t npaths);
 
+/* tm_rule_is_exists - header NAME exists:X: decided by presence, no regex */
+static inline int
+tm_rule_is_exists(const struct tm_rule *r)
+{
+    return r->type == TM_RULE_HEADER && r->hdr_kind == TM_HDR_EXISTS;
+}
+
 /* tm_rules_find - the rule named `name`, or NULL */
 const struct tm_rule *tm_rules_find(const struct tm_ruleset *rs, const char *name);
 

@@ -51,7 +51,7 @@ tm_scanner_new(const struct tm_scanner_opts *o, struct tm_scanner **out, char *e
                 const struct tm_rule *r = &sc->rules.rules[i];
                 if (r->unsupported || r->type == TM_RULE_META)
                     continue;
-                runnable[i] = (r->type == TM_RULE_HEADER && r->hdr_kind == TM_HDR_EXISTS) ||
+                runnable[i] = tm_rule_is_exists(r) ||
                               tm_match_engine(sc->matcher, i, NULL) != TM_ENG_NONE;
             }
             lrc = tm_scorer_build(&sc->rules, runnable, &sc->scorer);
