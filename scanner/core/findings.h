@@ -43,7 +43,11 @@
     X(MIME_8BIT_IN_7BIT)      /* 8-bit bytes in a part declared 7bit */                            \
     X(MIME_PREAMBLE_TEXT)     /* visible text before the first boundary */                         \
     X(MIME_EPILOGUE_TEXT)     /* text after the closing boundary */                                \
-    X(MIME_MSG_PARTIAL)       /* message/partial fragment */
+    X(MIME_MSG_PARTIAL)       /* message/partial fragment */                                       \
+    X(HTML_LIMIT_NODES)       /* html_max_nodes reached, rest of the part not parsed */            \
+    X(HTML_LIMIT_DEPTH)       /* html_max_depth reached, deeper elements flattened */              \
+    X(URL_LIMIT_COUNT)        /* text_max_uris reached, later URLs not collected */                \
+    X(URL_LIMIT_LEN)          /* a URL longer than text_max_uri_len was cut */
 
 enum tm_finding {
 #define TM_FINDING_ENUM(n) TM_F_##n,

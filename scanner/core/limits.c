@@ -35,6 +35,8 @@ const struct tm_limit_def tm_limit_table[] = {
     LIM(text_max_pieces, 200000, 16, 100000000, "lines or paragraphs in one rule target"),
     LIM(text_max_uris, 10000, 1, 1000000, "URLs collected per message"),
     LIM(text_max_uri_len, 8192, 64, 1u << 20, "bytes of one URL"),
+    LIM(html_max_nodes, 100000, 16, 100000000, "HTML elements parsed per part; parsing stops there"),
+    LIM(html_max_depth, 256, 8, 10000, "HTML element nesting followed per part"),
 };
 const size_t tm_limit_count = sizeof(tm_limit_table) / sizeof(tm_limit_table[0]);
 

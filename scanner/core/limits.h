@@ -30,6 +30,8 @@ struct tm_limits {
     size_t text_max_pieces;       /* lines/paragraphs in one target */
     size_t text_max_uris;         /* URLs collected per message */
     size_t text_max_uri_len;      /* bytes of one URL */
+    size_t html_max_nodes;        /* HTML elements parsed per part */
+    size_t html_max_depth;        /* HTML element nesting followed per part */
 };
 
 struct tm_limit_def {
