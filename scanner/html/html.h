@@ -42,6 +42,7 @@ enum tm_html_link_kind {
 #define TM_HTML_HID_ZERO_SIZE 0x2u /* font-size 0, width/height 0, max-height 0 + overflow */
 #define TM_HTML_HID_COLOUR    0x4u /* text colour equal or close to its background colour */
 #define TM_HTML_HID_TINY_FONT 0x8u /* font-size below 4px/3pt, <font size=1> is not tiny */
+#define TM_HTML_HID_KINDS     4    /* bits above */
 
 struct tm_html_link {
     enum tm_html_link_kind kind;
@@ -56,8 +57,10 @@ struct tm_html_doc {
     struct tm_html_link *links;
     size_t nlinks;
     unsigned hidden;          /* union of TM_HTML_HID_* over all text */
-    size_t hidden_chars;      /* characters of non-blank text that were hidden */
-    size_t visible_chars;     /* characters of non-blank text that were not */
+    size_t hidden_chars;      /* characters of text that were hidden (not counting blanks,
+                                 zero-width, format and combining characters) */
+    size_t hidden_kind_chars[TM_HTML_HID_KINDS]; /* of those, hidden in each way (bit i) */
+    size_t visible_chars;     /* characters of text that were not hidden (same count) */
     size_t images;            /* img elements */
     size_t image_area;        /* sum of width*height of imgs that give both (capped) */
     size_t forms;             /* form elements */

@@ -675,6 +675,8 @@ render_part(struct tm_task *t, const struct tm_mime_part *p, struct tm_buf *text
     if (rc != TM_OK)
         return rc;
     if (raw.len > 0 && effective_html(p)) {
+        if (t->text != NULL)
+            t->text->html_part = p;
         rc = tm_text_html_render(t, norm.p, norm.len, *chars, text, uris);
     } else {
         rc = tm_buf_append(text, norm.p, norm.len);

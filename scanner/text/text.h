@@ -22,8 +22,17 @@
 
 #include "core/core.h"
 #include "core/str.h"
+#include "html/html.h"
 
 struct tm_task;
+struct tm_mime_part;
+
+/* One rendered text/html part: the html stage's result for it. */
+struct tm_text_html_part {
+    const struct tm_mime_part *part;
+    struct tm_html_doc doc;
+    struct tm_str mime_charset; /* the part's Content-Type charset (lower-case), or empty */
+};
 
 struct tm_textset {
     struct tm_str *v;
@@ -46,6 +55,12 @@ enum tm_text_hdr_kind {
 tm_rc tm_text_body(struct tm_task *t, const struct tm_textset **out);
 tm_rc tm_text_rawbody(struct tm_task *t, const struct tm_textset **out);
 tm_rc tm_text_uris(struct tm_task *t, const struct tm_textset **out);
+
+/*
+ * tm_text_html_docs - the html stage's result for every text/html part the
+ * body target rendered, in order (renders body first if needed).
+ */
+tm_rc tm_text_html_docs(struct tm_task *t, const struct tm_text_html_part **out, size_t *n);
 
 /* tm_text_full - the raw message */
 struct tm_str tm_text_full(struct tm_task *t);

@@ -36,6 +36,10 @@ struct tm_text_cache {
     tm_rc body_rc, raw_rc, uris_rc;
     struct tm_textset body, rawbody, uris;
     struct tm_text_list html_uris; /* filled while rendering body */
+    /* each rendered text/html part, in body order (tm_text_html_docs) */
+    struct tm_text_html_part *html;
+    size_t nhtml, html_cap;
+    const struct tm_mime_part *html_part; /* the part being rendered, set by render_part */
 };
 
 /* tm_text_list_push - append a view; TM_ELIMIT (clipped set) past the cap */
