@@ -14,8 +14,10 @@
  *
  * Registrable domain: libpsl with the Public Suffix List (the installed
  * list, Debian's publicsuffix package, else the one built into libpsl);
- * an IP host is its own domain; a host that is itself a public suffix or
- * has no known suffix gives the host.
+ * an IP host is its own domain; a host that is itself a public suffix
+ * gives the host; a host under an unknown top-level label (.example, .test,
+ * .local, intranet names) gets the list's default rule "*": its last two
+ * labels.
  *
  * Every length is bounded by the caller's arena and by TM_URL_MAX_LEN.
  */
