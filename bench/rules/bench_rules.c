@@ -2,7 +2,8 @@
  * bench_rules.c - Tamis's side of bench/rules: messages/s with a rule set
  * loaded, over the same messages the peers (spamd+spamc, rspamd) scan.
  *
- *   bench_rules [--threads N] [--iterations K] --rules PATH... -- FILES|DIRS...
+ *   bench_rules [--threads N] [--iterations K] --rules PATH... [--url-blocklist FILE]
+ *               -- FILES|DIRS...
  *
  * Messages are read into memory first; then N threads share the immutable
  * engine, each with its own scratch, and take messages from a shared counter.
@@ -151,7 +152,7 @@ main(int argc, char **argv)
 {
     struct tm_scanner_opts so;
     struct tm_scanner *s1, *s2;
-    const char *rules[64];
+    const char *rules[64], *lists[16];
     char cache[] = "/tmp/tamis-bench-cache-XXXXXX";
     char err[512];
     int i, threads = 1, iters = 3, k, files = 0;
@@ -170,6 +171,9 @@ main(int argc, char **argv)
             iters = (int)strtol(argv[++i], NULL, 10);
         } else if (strcmp(argv[i], "--rules") == 0 && i + 1 < argc && so.nrule_paths < 64) {
             rules[so.nrule_paths++] = argv[++i];
+        } else if (strcmp(argv[i], "--url-blocklist") == 0 && i + 1 < argc &&
+                   so.nurl_blocklists < 16) {
+            lists[so.nurl_blocklists++] = argv[++i];
         } else if (strcmp(argv[i], "--list") == 0 && i + 1 < argc) {
             FILE *lf = fopen(argv[++i], "r");
             char line[4096];
@@ -185,7 +189,8 @@ main(int argc, char **argv)
             files = 1;
         } else {
             fprintf(stderr, "usage: bench_rules [--threads N] [--iterations K] "
-                            "--rules PATH... [--list FILE] [-- FILES|DIRS...]\n");
+                            "--rules PATH... [--url-blocklist FILE] [--list FILE] "
+                            "[-- FILES|DIRS...]\n");
             return 2;
         }
     }
@@ -194,6 +199,7 @@ main(int argc, char **argv)
         return 2;
     }
     so.rule_paths = rules;
+    so.url_blocklists = lists;
     so.cache_dir = cache;
     /* cold: a new, empty cache directory */
     if (mkdtemp(cache) == NULL)

@@ -39,7 +39,7 @@ usage(FILE *f)
     fputs("usage: tamis scan [--json] [--pretty] [-o name=value]... [--rules PATH]... [--no-rules]\n"
           "                  [--explain]"
           " [--all-hits] [--action NAME=SCORE]... [--cache DIR | --no-cache]\n"
-          "                  FILE|DIR|-...\n"
+          "                  [--url-blocklist FILE]... [--url-allowlist FILE]... FILE|DIR|-...\n"
           "       tamis rules check [--json] [--cache DIR | --no-cache] PATH...\n"
           "       tamis limits\n"
           "       tamis version\n"
@@ -57,6 +57,10 @@ usage(FILE *f)
           "--action    score threshold of an action: add_header, rewrite_subject,\n"
           "            soft_reject, reject (a negative score disables it)\n"
           "--cache     directory for compiled rule databases (default ~/.cache/tamis)\n"
+          "--url-blocklist  a file of hosts/domains (one per line, # comments); a URL whose\n"
+          "            host or a parent domain is listed hits TAMIS_URL_BLOCKLISTED (default\n"
+          "            action: reject); repeatable\n"
+          "--url-allowlist  hosts/domains never blocked (beats the blocklist); repeatable\n"
           "rules check load and compile a rule set; print counts per type and engine and\n"
           "            every unsupported rule with the reason (--json: one entry per rule)\n",
           f);
@@ -175,6 +179,8 @@ struct scan_args {
     struct tm_scanner_opts so;
     const char **rules;
     size_t nrules;
+    const char **lists[2]; /* --url-blocklist, --url-allowlist files */
+    size_t nlists[2];
     char cache_buf[4096];
     int no_cache, no_rules;
     int json, pretty, explain, all_hits;
@@ -200,7 +206,8 @@ scan_option(struct scan_args *sa, int argc, char **argv, int *i)
     } else if (strcmp(a, "--no-rules") == 0) {
         sa->no_rules = 1;
     } else if (strcmp(a, "--rules") == 0 || strcmp(a, "--cache") == 0 || strcmp(a, "-o") == 0 ||
-               strcmp(a, "--action") == 0) {
+               strcmp(a, "--action") == 0 || strcmp(a, "--url-blocklist") == 0 ||
+               strcmp(a, "--url-allowlist") == 0) {
         const char *v;
         if (*i + 1 >= argc) {
             fprintf(stderr, "tamis: %s needs a value\n", a);
@@ -210,6 +217,10 @@ scan_option(struct scan_args *sa, int argc, char **argv, int *i)
         if (strcmp(a, "--rules") == 0) {
             sa->rules = tm_xrealloc(sa->rules, (sa->nrules + 1) * sizeof(*sa->rules));
             sa->rules[sa->nrules++] = v;
+        } else if (strncmp(a, "--url-", 6) == 0) {
+            int k = a[6] == 'a';
+            sa->lists[k] = tm_xrealloc(sa->lists[k], (sa->nlists[k] + 1) * sizeof(**sa->lists));
+            sa->lists[k][sa->nlists[k]++] = v;
         } else if (strcmp(a, "--cache") == 0) {
             snprintf(sa->cache_buf, sizeof(sa->cache_buf), "%s", v);
         } else {
@@ -247,6 +258,14 @@ scan_option(struct scan_args *sa, int argc, char **argv, int *i)
 }
 
 static void
+scan_args_free(struct scan_args *sa)
+{
+    tm_free(sa->rules);
+    tm_free(sa->lists[0]);
+    tm_free(sa->lists[1]);
+}
+
+static void
 scan_args_init(struct scan_args *sa)
 {
     memset(sa, 0, sizeof(*sa));
@@ -276,6 +295,10 @@ build_scanner(struct scan_args *sa, int quiet_warnings, tm_rc *rcp)
     }
     sa->so.rule_paths = sa->rules;
     sa->so.nrule_paths = sa->nrules;
+    sa->so.url_blocklists = sa->lists[0];
+    sa->so.nurl_blocklists = sa->nlists[0];
+    sa->so.url_allowlists = sa->lists[1];
+    sa->so.nurl_allowlists = sa->nlists[1];
     if (sa->no_cache)
         sa->so.cache_dir = NULL;
     else if (sa->cache_buf[0] != '\0')
@@ -401,7 +424,7 @@ cmd_scan(int argc, char **argv)
     tm_free(fl.v);
     tm_match_scratch_free(ms);
     tm_scanner_free(sc);
-    tm_free(sa.rules);
+    scan_args_free(&sa);
     if (fflush(stdout) != 0) {
         fprintf(stderr, "tamis: stdout: %s\n", strerror(errno));
         rc = 2;
@@ -443,7 +466,7 @@ cmd_rules_check(int argc, char **argv)
     sc = build_scanner(&sa, sa.json, &brc);
     if (sc == NULL || sc->matcher == NULL || sc->scorer == NULL) {
         tm_scanner_free(sc);
-        tm_free(sa.rules);
+        scan_args_free(&sa);
         return 1;
     }
     for (i = 0; i < sc->rules.ndiags; i++) {
@@ -459,13 +482,7 @@ cmd_rules_check(int argc, char **argv)
         for (i = 0; i < sc->rules.n; i++) {
             const struct tm_rule *ru = &sc->rules.rules[i];
             const char *why = NULL;
-            enum tm_engine_kind e = tm_match_engine(sc->matcher, i, &why);
-            const char *mp = tm_scorer_meta_problem(sc->scorer, i);
-            const char *eng = tm_engine_name(e);
-            if (ru->type == TM_RULE_META || tm_rule_is_exists(ru)) {
-                eng = ru->unsupported || mp ? "unsupported" : "native";
-                why = ru->unsupported ? ru->why : mp;
-            }
+            const char *eng = tm_scanner_rule_status(sc, i, &why);
             tm_json_obj(&j2);
             tm_json_key(&j2, "name");
             tm_json_str(&j2, ru->name);
@@ -490,15 +507,13 @@ cmd_rules_check(int argc, char **argv)
     } else {
         for (i = 0; i < sc->rules.n; i++) {
             const struct tm_rule *ru = &sc->rules.rules[i];
-            const char *why = NULL, *mp = tm_scorer_meta_problem(sc->scorer, i);
-            enum tm_engine_kind e = tm_match_engine(sc->matcher, i, &why);
+            const char *why = NULL;
+            const char *eng = tm_scanner_rule_status(sc, i, &why);
             by_type[ru->type]++;
-            if (ru->unsupported || mp != NULL ||
-                (e == TM_ENG_NONE && ru->type != TM_RULE_META &&
-                 !tm_rule_is_exists(ru))) {
+            if (strcmp(eng, "unsupported") == 0) {
                 unsupported++;
                 printf("unsupported %s (%s:%u): %s\n", ru->name, ru->file ? ru->file : "?",
-                       ru->line, ru->unsupported ? ru->why : mp ? mp : why ? why : "?");
+                       ru->line, why ? why : "?");
             }
         }
         printf("\nrules: %zu in %zu files (version %.16s)\n", sc->rules.n, sc->rules.nfiles,
@@ -517,7 +532,7 @@ cmd_rules_check(int argc, char **argv)
         printf("diagnostics: %zu errors, %zu warnings\n", errors, warnings);
     }
     tm_scanner_free(sc);
-    tm_free(sa.rules);
+    scan_args_free(&sa);
     return errors ? 1 : 0;
 }
 

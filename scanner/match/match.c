@@ -38,6 +38,7 @@
 #include "core/task.h"
 #include "rules/rules.h"
 #include "text/text.h"
+#include "url/collect.h"
 
 #define MATCH_FORMAT      "tamis-match-4" /* bump when engine choice or layout changes */
 #define CACHE_MAGIC       "TAMISHS1"
@@ -997,7 +998,7 @@ pieces_of(struct tm_task *t, const struct group *g, const struct tm_textset **se
     case TM_RULE_RAWBODY:
         return tm_text_rawbody(t, set);
     case TM_RULE_URI:
-        return tm_text_uris(t, set);
+        return tm_url_uri_target(t, set);
     case TM_RULE_FULL:
         *one = tm_text_full(t);
         return TM_OK;
@@ -1076,6 +1077,7 @@ tm_match_scan(const struct tm_matcher *m, struct tm_match_scratch *s, struct tm_
     const struct tm_ruleset *rs = m->rs;
 
     res->hits = tm_arena_calloc(t->arena, rs->n ? rs->n : 1, sizeof(*res->hits));
+    res->opts = NULL;
     res->where = explain ? tm_arena_calloc(t->arena, rs->n ? rs->n : 1, sizeof(*res->where)) : NULL;
     c.seen = tm_arena_calloc(t->arena, m->npats ? m->npats : 1, 1);
     if (res->hits == NULL || c.seen == NULL || (explain && res->where == NULL))

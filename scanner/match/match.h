@@ -81,9 +81,16 @@ struct tm_match_where {
     size_t len;
 };
 
+/* Options of a hit (native evals: the URLs, parts ... that made it fire). */
+struct tm_match_hitopts {
+    const char **v;
+    size_t n;
+};
+
 struct tm_match_result {
     uint32_t *hits; /* per rule: match count (1 for a plain hit), 0 = no hit */
     struct tm_match_where *where; /* per rule when explaining, else NULL */
+    struct tm_match_hitopts *opts; /* per rule, or NULL when no rule gave options */
 };
 
 /*

@@ -62,11 +62,13 @@
 
 /*
  * Eval functions Tamis implements natively. A rule using any other eval:
- * function is kept unsupported ("eval:f not implemented"). The verdict and
- * match stages add names here as they implement them.
+ * function is kept unsupported ("eval:f not implemented"). Tamis's own
+ * functions all start with "tamis_" (scanner/verdict/evals.c binds them and
+ * reports an unknown name or bad arguments); SpamAssassin's are listed by
+ * name as they get implemented.
  */
 static const char *const tm_rules_native_evals[] = {
-    /* e.g. "check_for_missing_to_header", when scanner/verdict has it */
+    "tamis_",
     NULL,
 };
 
@@ -443,8 +445,10 @@ tm_rule_free_all(struct tm_rule *r)
     tm_rule_free_def(r);
     tm_cfree(r->name);
     tm_cfree(r->describe);
+    tm_cfree(r->force_action);
     r->name = NULL;
     r->describe = NULL;
+    r->force_action = NULL;
 }
 
 /* tm_ent_get - the entry for `name` (n bytes), created as attributes-only */
@@ -1626,29 +1630,80 @@ tm_endif_line(struct tm_ld *L, struct tm_fst *F, const struct tm_line *ln, const
 static tm_rc tm_load_file(struct tm_ld *L, const char *path, const char *inherit_why,
                           const struct tm_line *from, const char *fromp);
 
+/* tm_rel_path - val relative to the directory of the file being read (as include does) */
+static char *
+tm_rel_path(const struct tm_fst *F, const char *val)
+{
+    const char *slash = strrchr(F->path, '/');
+    size_t dlen;
+    char *path;
+
+    if (val[0] == '/' || slash == NULL)
+        return tm_xstrdup(val);
+    dlen = (size_t)(slash - F->path) + 1;
+    path = tm_xmalloc(dlen + strlen(val) + 1);
+    memcpy(path, F->path, dlen);
+    memcpy(path + dlen, val, strlen(val) + 1);
+    return path;
+}
+
 static void
 tm_include_line(struct tm_ld *L, struct tm_fst *F, const struct tm_line *ln, const char *keyp,
                 const char *val)
 {
-    const char *slash;
     char *path;
-    size_t dlen;
 
     if (*val == '\0') {
         TM_LERR(L, ln, keyp, "include: missing file name");
         return;
     }
-    slash = strrchr(F->path, '/');
-    if (val[0] == '/' || slash == NULL) {
-        path = tm_xstrdup(val);
-    } else {
-        dlen = (size_t)(slash - F->path) + 1;
-        path = tm_xmalloc(dlen + strlen(val) + 1);
-        memcpy(path, F->path, dlen);
-        memcpy(path + dlen, val, strlen(val) + 1);
-    }
+    path = tm_rel_path(F, val);
     (void)tm_load_file(L, path, L->why, ln, val);
     tm_free(path);
+}
+
+/* Tamis: force_action RULE ACTION - a hit on RULE forces at least ACTION */
+static void
+tm_force_action_line(struct tm_ld *L, const struct tm_line *ln, const char *keyp, const char *val)
+{
+    static const char *const actions[] = {"add_header", "rewrite_subject", "soft_reject",
+                                          "reject"};
+    struct tm_ent *e;
+    const char *rest;
+    size_t i;
+
+    if (!tm_attr_head(L, ln, "force_action", keyp, val, &e, &rest))
+        return;
+    for (i = 0; i < TM_NELEM(actions); i++)
+        if (strcmp(rest, actions[i]) == 0)
+            break;
+    if (i == TM_NELEM(actions)) {
+        TM_LERR(L, ln, rest, "force_action %s: unknown action '%s' (add_header, rewrite_subject, "
+                "soft_reject, reject)", e->r.name, rest);
+        return;
+    }
+    tm_cfree(e->r.force_action);
+    e->r.force_action = tm_xstrdup(actions[i]);
+}
+
+/* Tamis: url_blocklist FILE / url_allowlist FILE - host lists, relative to this file */
+static void
+tm_url_list_line(struct tm_ld *L, struct tm_fst *F, const struct tm_line *ln, const char *key,
+                 const char *keyp, const char *val)
+{
+    struct tm_ruleset *rs = L->rs;
+
+    if (*val == '\0' || *tm_skipws(tm_skiptok(val)) != '\0') {
+        TM_LERR(L, ln, *val ? val : keyp, "%s: needs one file name", key);
+        return;
+    }
+    if (rs->nurl_lists == rs->url_lists_cap) {
+        rs->url_lists_cap = rs->url_lists_cap ? rs->url_lists_cap * 2 : 4;
+        rs->url_lists = tm_xrealloc(rs->url_lists, rs->url_lists_cap * sizeof(*rs->url_lists));
+    }
+    rs->url_lists[rs->nurl_lists].path = tm_rel_path(F, val);
+    rs->url_lists[rs->nurl_lists].allow = key[4] == 'a';
+    rs->nurl_lists++;
 }
 
 static void
@@ -1774,6 +1829,10 @@ tm_do_line(struct tm_ld *L, struct tm_fst *F, struct tm_line *ln, char *s)
         tm_tflags_line(L, ln, keyp, val);
     } else if (strcmp(key, "priority") == 0) {
         tm_priority_line(L, ln, keyp, val);
+    } else if (strcmp(key, "force_action") == 0) {
+        tm_force_action_line(L, ln, keyp, val);
+    } else if (strcmp(key, "url_blocklist") == 0 || strcmp(key, "url_allowlist") == 0) {
+        tm_url_list_line(L, F, ln, key, keyp, val);
     } else if (strcmp(key, "required_score") == 0 || strcmp(key, "required_hits") == 0) {
         tm_required_line(L, ln, key, keyp, val);
     } else if (strcmp(key, "reuse") == 0) {
@@ -2023,7 +2082,8 @@ tm_reasons(struct tm_rule *r)
     if (r->eval == NULL)
         return;
     for (i = 0; tm_rules_native_evals[i] != NULL; i++)
-        if (tm_eval_fn_is(r->eval, tm_rules_native_evals[i], 0))
+        if (tm_eval_fn_is(r->eval, tm_rules_native_evals[i],
+                          tm_rules_native_evals[i][strlen(tm_rules_native_evals[i]) - 1] == '_'))
             return;
     for (n = 0; tm_isword(r->eval[n]); n++)
         ;
@@ -2289,6 +2349,9 @@ tm_rules_free(struct tm_ruleset *rs)
     for (i = 0; i < rs->ndiags; i++)
         tm_cfree(rs->diags[i].msg);
     tm_free(rs->diags);
+    for (i = 0; i < rs->nurl_lists; i++)
+        tm_free(rs->url_lists[i].path);
+    tm_free(rs->url_lists);
     if (pv != NULL) {
         for (i = 0; i < pv->nfiles; i++)
             tm_free(pv->files[i]);

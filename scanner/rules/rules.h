@@ -93,6 +93,7 @@ struct tm_rule {
     unsigned tflags;
     unsigned maxhits; /* tflags maxhits=N; 0 = unlimited */
     int priority;
+    const char *force_action; /* Tamis force_action: "reject", "soft_reject", ... or NULL */
 
     int unsupported;        /* loaded but not runnable by Tamis */
     const char *why;        /* reason when unsupported */
@@ -104,6 +105,12 @@ struct tm_rule_diag {
     unsigned col;
     int error; /* 1 = error (the rule is not loaded), 0 = warning */
     const char *msg;
+};
+
+/* Tamis url_blocklist / url_allowlist lines: host list files (paths resolved) */
+struct tm_rules_url_list {
+    char *path;
+    int allow; /* 1: allowlist, 0: blocklist */
 };
 
 struct tm_ruleset {
@@ -118,6 +125,8 @@ struct tm_ruleset {
     void *index; /* name -> rule lookup, private to parse.c */
     size_t nlang;    /* `lang xx ...` lines skipped (localised describe/report) */
     size_t nignored; /* lines of directives that are not rules, ignored (one diag per name) */
+    struct tm_rules_url_list *url_lists;
+    size_t nurl_lists, url_lists_cap;
 };
 
 /* Claims Tamis makes to `if` lines: the SpamAssassin version it matches. */

@@ -13,6 +13,8 @@
 #include "mime/addr.h"
 #include "match/match.h"
 #include "mime/mime.h"
+#include "text/text.h"
+#include "url/collect.h"
 #include "verdict/verdict.h"
 
 #define REPORT_MAX_ADDRS 1000
@@ -93,6 +95,10 @@ verdict_json(const struct tm_report_opts *o, struct tm_json *j)
 
     tm_json_key(j, "action");
     tm_json_str(j, tm_action_name(v->action));
+    if (v->forced_by != NULL) {
+        tm_json_key(j, "forced_by");
+        tm_json_str(j, v->forced_by);
+    }
     tm_json_key(j, "score");
     tm_json_double(j, v->score);
     tm_json_key(j, "required_score");
@@ -110,8 +116,13 @@ verdict_json(const struct tm_report_opts *o, struct tm_json *j)
         tm_json_str(j, y->description);
         tm_json_key(j, "options");
         tm_json_arr(j);
-        if (y->where != NULL && y->where->len > 0)
+        if (y->noptions > 0) {
+            size_t k;
+            for (k = 0; k < y->noptions; k++)
+                tm_json_str(j, y->options[k]);
+        } else if (y->where != NULL && y->where->len > 0) {
             tm_json_strn(j, y->where->text, y->where->len);
+        }
         tm_json_end_arr(j);
         if (y->count > 1) {
             tm_json_key(j, "count");
@@ -137,6 +148,105 @@ verdict_json(const struct tm_report_opts *o, struct tm_json *j)
     }
     tm_json_key(j, "rules_version");
     tm_json_str(j, o->rules_version);
+}
+
+static const char *const url_flag_names[] = {
+    "schemeless", "defanged", "ip", "ip_obfuscated", "ipv6", "userinfo", "idn", "host_encoded",
+    "bad", "cut", "mixed_script", "mailto", "port",
+};
+
+/* urls_json - "urls": every URL of the message (scanner/url), as found and normalised */
+static void
+urls_json(struct tm_task *t, struct tm_json *j)
+{
+    const struct tm_urlset *set;
+    size_t i, k;
+
+    tm_json_key(j, "urls");
+    tm_json_arr(j);
+    if (t->msg != NULL && tm_url_collect(t, &set) == TM_OK)
+        for (i = 0; i < set->n; i++) {
+            const struct tm_url_item *it = &set->v[i];
+            tm_json_obj(j);
+            tm_json_key(j, "url");
+            tm_json_strn(j, it->u.raw.p, it->u.raw.len);
+            tm_json_key(j, "normalized");
+            tm_json_strn(j, it->u.normalized.p, it->u.normalized.len);
+            tm_json_key(j, "host");
+            tm_json_strn(j, it->u.host.p, it->u.host.len);
+            if (it->u.host_utf8.len > 0 && (it->u.host_utf8.len != it->u.host.len ||
+                                            memcmp(it->u.host_utf8.p, it->u.host.p,
+                                                   it->u.host.len) != 0)) {
+                tm_json_key(j, "host_unicode");
+                tm_json_strn(j, it->u.host_utf8.p, it->u.host_utf8.len);
+            }
+            tm_json_key(j, "domain");
+            tm_json_strn(j, it->u.domain.p, it->u.domain.len);
+            tm_json_key(j, "source");
+            tm_json_str(j, tm_url_source_name(it->source));
+            if (it->anchor.len > 0) {
+                tm_json_key(j, "anchor");
+                tm_json_strn(j, it->anchor.p, it->anchor.len);
+            }
+            if (it->parent >= 0) {
+                tm_json_key(j, "inside");
+                tm_json_uint(j, (unsigned long long)it->parent);
+            }
+            tm_json_key(j, "flags");
+            tm_json_arr(j);
+            for (k = 0; k < TM_NELEM(url_flag_names); k++)
+                if (it->u.flags & (1u << k))
+                    tm_json_str(j, url_flag_names[k]);
+            if (it->hidden)
+                tm_json_str(j, "hidden");
+            tm_json_end_arr(j);
+            tm_json_end_obj(j);
+        }
+    tm_json_end_arr(j);
+}
+
+/* html_json - "html": per text/html part, what was hidden and how much text, links, images */
+static void
+html_json(struct tm_task *t, struct tm_json *j)
+{
+    static const char *const hid[] = {"display", "zero_size", "colour", "tiny_font"};
+    const struct tm_text_html_part *hp;
+    char path[256];
+    size_t n, i, k;
+
+    tm_json_key(j, "html");
+    tm_json_arr(j);
+    if (t->msg != NULL && tm_text_html_docs(t, &hp, &n) == TM_OK)
+        for (i = 0; i < n; i++) {
+            const struct tm_html_doc *d = &hp[i].doc;
+            tm_json_obj(j);
+            tm_mime_part_path(hp[i].part, path, sizeof(path));
+            tm_json_key(j, "path");
+            tm_json_str(j, path);
+            tm_json_key(j, "hidden");
+            tm_json_arr(j);
+            for (k = 0; k < TM_NELEM(hid); k++)
+                if (d->hidden & (1u << k))
+                    tm_json_str(j, hid[k]);
+            tm_json_end_arr(j);
+            tm_json_key(j, "hidden_chars");
+            tm_json_uint(j, d->hidden_chars);
+            tm_json_key(j, "visible_chars");
+            tm_json_uint(j, d->visible_chars);
+            tm_json_key(j, "links");
+            tm_json_uint(j, d->nlinks);
+            tm_json_key(j, "images");
+            tm_json_uint(j, d->images);
+            tm_json_key(j, "forms");
+            tm_json_uint(j, d->forms);
+            tm_json_key(j, "meta_charset");
+            if (d->meta_charset.len > 0)
+                tm_json_strn(j, d->meta_charset.p, d->meta_charset.len);
+            else
+                tm_json_null(j);
+            tm_json_end_obj(j);
+        }
+    tm_json_end_arr(j);
 }
 
 tm_rc
@@ -210,6 +320,8 @@ tm_report_json(struct tm_task *t, const struct tm_report_opts *o, struct tm_json
         tm_json_end_obj(j);
     }
     tm_json_end_arr(j);
+    urls_json(t, j);
+    html_json(t, j);
     tm_json_key(j, "findings");
     tm_json_arr(j);
     for (i = 0; i < TM_F__COUNT; i++)
@@ -296,6 +408,11 @@ tm_report_text(struct tm_task *t, const struct tm_report_opts *o, struct tm_json
             if (y->description != NULL)
                 line(j, "  ", y->description, 120, "");
             tm_json_raw(j, "\n");
+            {
+                size_t k;
+                for (k = 0; k < y->noptions; k++)
+                    line(j, "           ", y->options[k], 300, "\n");
+            }
             if (o->explain && y->where != NULL) {
                 snprintf(buf, sizeof(buf), "           %s, piece %zu, offset %zu: ",
                          y->where->target, y->where->piece, y->where->offset);

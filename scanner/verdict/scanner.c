@@ -8,8 +8,60 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "core/task.h"
 #include "mime/mime.h"
+#include "url/list.h"
+
+/* load_lists - the URL block/allow lists of the options and the rules, into two sets */
+static tm_rc
+load_lists(struct tm_scanner *sc, const struct tm_scanner_opts *o, EVP_MD_CTX *sha, char *err,
+           size_t errlen)
+{
+    size_t i, nb = o->nurl_blocklists, na = o->nurl_allowlists, n;
+    const char *path;
+    char e[512];
+    int allow;
+
+    n = nb + na + sc->rules.nurl_lists;
+    for (i = 0; i < n; i++) {
+        struct tm_hostset **set;
+        if (i < nb) {
+            path = o->url_blocklists[i];
+            allow = 0;
+        } else if (i < nb + na) {
+            path = o->url_allowlists[i - nb];
+            allow = 1;
+        } else {
+            path = sc->rules.url_lists[i - nb - na].path;
+            allow = sc->rules.url_lists[i - nb - na].allow;
+        }
+        set = allow ? &sc->url_allow : &sc->url_block;
+        if (*set == NULL && (*set = tm_hostset_new()) == NULL) {
+            snprintf(err, errlen, "out of memory");
+            return TM_ENOMEM;
+        }
+        e[0] = '\0';
+        if (tm_hostset_load(*set, path, e, sizeof(e)) != TM_OK) {
+            snprintf(err, errlen, "URL %s %s: %s", allow ? "allowlist" : "blocklist", path,
+                     e[0] ? e : "cannot be read");
+            return TM_EIO;
+        }
+        if (e[0] != '\0')
+            tm_log(TM_LOG_WARN, "URL %s: %s", allow ? "allowlist" : "blocklist", e);
+        EVP_DigestUpdate(sha, allow ? "allow:" : "block:", 6);
+        EVP_DigestUpdate(sha, path, strlen(path) + 1);
+    }
+    if (sc->url_block != NULL) {
+        struct tm_hostset_stats st;
+        tm_hostset_stats(sc->url_block, &st);
+        EVP_DigestUpdate(sha, &st.entries, sizeof(st.entries));
+    }
+    sc->env.block = sc->url_block;
+    sc->env.allow = sc->url_allow;
+    return TM_OK;
+}
 
 tm_rc
 tm_scanner_new(const struct tm_scanner_opts *o, struct tm_scanner **out, char *err, size_t errlen)
@@ -36,8 +88,30 @@ tm_scanner_new(const struct tm_scanner_opts *o, struct tm_scanner **out, char *e
         }
         if (lrc != TM_OK)
             rc = lrc;
-        for (i = 0; i < 32; i++)
-            snprintf(sc->rules_version + 2 * i, 3, "%02x", sc->rules.sha256[i]);
+        {
+            /* the version covers the rule files, the lists named and their size */
+            EVP_MD_CTX *sha = EVP_MD_CTX_new();
+            unsigned char md[32];
+            unsigned mdlen = 0;
+            if (sha == NULL || !EVP_DigestInit_ex(sha, EVP_sha256(), NULL)) {
+                EVP_MD_CTX_free(sha);
+                snprintf(err, errlen, "out of memory");
+                *out = sc;
+                return TM_ENOMEM;
+            }
+            EVP_DigestUpdate(sha, sc->rules.sha256, 32);
+            lrc = load_lists(sc, o, sha, err, errlen);
+            EVP_DigestFinal_ex(sha, md, &mdlen);
+            EVP_MD_CTX_free(sha);
+            if (lrc != TM_OK) {
+                *out = sc;
+                return lrc;
+            }
+            for (i = 0; i < 32; i++)
+                snprintf(sc->rules_version + 2 * i, 3, "%02x",
+                         sc->url_block || sc->url_allow ? md[i] : sc->rules.sha256[i]);
+        }
+        tm_evals_build(&sc->rules, &sc->evals);
         memset(&mo, 0, sizeof(mo));
         mo.cache_dir = o->cache_dir;
         if ((lrc = tm_match_build(&sc->rules, &mo, &sc->matcher, &sc->stats, err, errlen)) !=
@@ -51,7 +125,7 @@ tm_scanner_new(const struct tm_scanner_opts *o, struct tm_scanner **out, char *e
                 const struct tm_rule *r = &sc->rules.rules[i];
                 if (r->unsupported || r->type == TM_RULE_META)
                     continue;
-                runnable[i] = tm_rule_is_exists(r) ||
+                runnable[i] = tm_rule_is_exists(r) || tm_evals_bound(sc->evals, i) ||
                               tm_match_engine(sc->matcher, i, NULL) != TM_ENG_NONE;
             }
             lrc = tm_scorer_build(&sc->rules, runnable, &sc->scorer);
@@ -73,11 +147,32 @@ tm_scanner_free(struct tm_scanner *sc)
     if (sc == NULL)
         return;
     tm_scorer_free(sc->scorer);
+    tm_evals_free(sc->evals);
+    tm_hostset_free(sc->url_block);
+    tm_hostset_free(sc->url_allow);
     tm_match_free(sc->matcher);
     if (sc->has_rules)
         tm_rules_free(&sc->rules);
     tm_engine_unref(sc->engine);
     tm_free(sc);
+}
+
+const char *
+tm_scanner_rule_status(const struct tm_scanner *sc, size_t i, const char **why)
+{
+    const struct tm_rule *r = &sc->rules.rules[i];
+    const char *mp = tm_scorer_meta_problem(sc->scorer, i), *ep = tm_evals_problem(sc->evals, i);
+    enum tm_engine_kind e;
+
+    *why = NULL;
+    if (r->unsupported || mp != NULL || ep != NULL) {
+        *why = r->unsupported ? r->why : ep != NULL ? ep : mp;
+        return "unsupported";
+    }
+    if (r->type == TM_RULE_META || tm_rule_is_exists(r) || tm_evals_bound(sc->evals, i))
+        return "native";
+    e = tm_match_engine(sc->matcher, i, why);
+    return e == TM_ENG_NONE ? "unsupported" : tm_engine_name(e);
 }
 
 const char *
@@ -105,7 +200,8 @@ tm_scanner_scan(const struct tm_scanner *sc, struct tm_match_scratch *ms, struct
     rc = tm_mime_parse(t, msg, len);
     if (rc != TM_OK || !sc->has_rules || sc->matcher == NULL)
         return rc;
-    if ((rc = tm_match_scan(sc->matcher, ms, t, explain, &res)) != TM_OK) {
+    if ((rc = tm_match_scan(sc->matcher, ms, t, explain, &res)) != TM_OK ||
+        (rc = tm_evals_run(sc->evals, &sc->env, t, &res)) != TM_OK) {
         tm_task_fail(t, rc);
         return rc;
     }

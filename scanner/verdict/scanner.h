@@ -13,9 +13,11 @@
 #include "core/limits.h"
 #include "match/match.h"
 #include "rules/rules.h"
+#include "verdict/evals.h"
 #include "verdict/verdict.h"
 
 struct tm_task;
+struct tm_hostset;
 
 struct tm_scanner {
     struct tm_engine *engine; /* limits, refcount */
@@ -25,7 +27,11 @@ struct tm_scanner {
     struct tm_scorer *scorer;
     struct tm_match_stats stats;
     struct tm_verdict_cfg cfg;
-    char rules_version[65]; /* hex sha256 of the rule files, "" without rules */
+    struct tm_evals *evals;          /* native eval: functions bound to rules */
+    struct tm_hostset *url_block;    /* URL blocklist (all files), or NULL */
+    struct tm_hostset *url_allow;    /* URL allowlist (all files), or NULL */
+    struct tm_evals_env env;
+    char rules_version[65]; /* hex sha256 of the rule files and URL lists, "" without rules */
 };
 
 struct tm_scanner_opts {
@@ -34,6 +40,10 @@ struct tm_scanner_opts {
     size_t nrule_paths;
     const char *cache_dir; /* NULL: no compiled-rules cache */
     struct tm_verdict_cfg cfg;
+    const char *const *url_blocklists; /* host list files, besides the rules' url_blocklist */
+    size_t nurl_blocklists;
+    const char *const *url_allowlists; /* besides the rules' url_allowlist */
+    size_t nurl_allowlists;
 };
 
 /*
@@ -45,6 +55,13 @@ struct tm_scanner_opts {
 tm_rc tm_scanner_new(const struct tm_scanner_opts *o, struct tm_scanner **out, char *err,
                      size_t errlen);
 void tm_scanner_free(struct tm_scanner *sc);
+
+/*
+ * tm_scanner_rule_status - how rule i runs: "hyperscan", "prefilter",
+ * "pcre2", "native" (metas, exists:, Tamis eval functions) or
+ * "unsupported", and *why when it does not (or why not on Hyperscan).
+ */
+const char *tm_scanner_rule_status(const struct tm_scanner *sc, size_t i, const char **why);
 
 /* tm_scanner_default_cache_dir - $XDG_CACHE_HOME/tamis or ~/.cache/tamis */
 const char *tm_scanner_default_cache_dir(char *buf, size_t buflen);

@@ -596,6 +596,10 @@ tm_verdict_compute(const struct tm_scorer *s, struct tm_task *t, struct tm_match
         y->rule = (uint32_t)i;
         y->count = res->hits[i];
         y->where = res->where != NULL && res->where[i].target != NULL ? &res->where[i] : NULL;
+        if (res->opts != NULL) {
+            y->options = res->opts[i].v;
+            y->noptions = res->opts[i].n;
+        }
         out->score += y->score;
     }
     qsort(out->syms, out->n, sizeof(*out->syms), cmp_sym);
@@ -611,6 +615,15 @@ tm_verdict_compute(const struct tm_scorer *s, struct tm_task *t, struct tm_match
         double th = a == TM_ACT_ADD_HEADER ? out->required : cfg->threshold[a];
         if (th >= 0 && out->score >= th)
             out->action = (enum tm_action)a;
+    }
+    /* force_action: a scored hit on such a rule sets at least its action */
+    for (i = 0; i < out->n; i++) {
+        const struct tm_rule *r = &rs->rules[out->syms[i].rule];
+        int fa = r->force_action != NULL ? tm_action_parse(r->force_action) : -1;
+        if (fa > (int)out->action) {
+            out->action = (enum tm_action)fa;
+            out->forced_by = r->name;
+        }
     }
     return TM_OK;
 }

@@ -43,6 +43,8 @@ struct tm_symbol {
     uint32_t rule;
     uint32_t count;
     const struct tm_match_where *where; /* may be NULL */
+    const char *const *options;         /* what made it fire (URLs, parts ...), may be NULL */
+    size_t noptions;
 };
 
 struct tm_verdict {
@@ -53,6 +55,7 @@ struct tm_verdict {
     double score;
     double required;
     enum tm_action action;
+    const char *forced_by; /* the rule whose force_action set the action, or NULL */
 };
 
 struct tm_scorer;
