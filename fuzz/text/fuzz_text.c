@@ -11,6 +11,7 @@
 #include "core/task.h"
 #include "mime/mime.h"
 #include "text/text.h"
+#include "url/collect.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -52,7 +53,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (tm_mime_parse(task, data, size) == TM_OK) {
         (void)tm_text_body(task, &set);
         (void)tm_text_rawbody(task, &set);
-        (void)tm_text_uris(task, &set);
+        (void)tm_url_uri_target(task, &set);
         (void)tm_text_full(task);
         for (k = 0; k < sizeof(mods) / sizeof(mods[0]); k++) {
             for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)

@@ -442,7 +442,7 @@ cmd_rules_check(int argc, char **argv)
 {
     struct scan_args sa;
     struct tm_scanner *sc;
-    size_t i, by_type[TM_RULE__COUNT] = {0}, unsupported = 0, errors = 0, warnings = 0;
+    size_t i, by_type[TM_RULE__COUNT] = {0}, unsupported = 0, errors = 0, warnings = 0, nat;
     int r, j;
     tm_rc brc;
 
@@ -525,6 +525,9 @@ cmd_rules_check(int argc, char **argv)
         printf("  prefilter+pcre2   %6zu\n", sc->stats.by_engine[TM_ENG_PREFILTER]);
         printf("  pcre2 only        %6zu\n", sc->stats.by_engine[TM_ENG_PCRE2]);
         printf("  unsupported       %6zu\n", sc->stats.by_engine[TM_ENG_NONE]);
+        for (i = 0, nat = 0; i < sc->rules.n; i++)
+            nat += (size_t)tm_evals_bound(sc->evals, i);
+        printf("native eval: rules  %6zu\n", nat);
         printf("unsupported rules (all types): %zu\n", unsupported);
         printf("hyperscan databases: %zu, %zu bytes, %s in %.1f ms\n", sc->stats.databases,
                sc->stats.db_bytes, sc->stats.from_cache ? "loaded from cache" : "compiled",

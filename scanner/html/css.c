@@ -208,6 +208,18 @@ is_zero_len(struct tm_str v)
     return length(v, &m, &u) && m == 0;
 }
 
+/* has_url - the value holds url( ... ) (an image) */
+static int
+has_url(struct tm_str v)
+{
+    size_t i;
+
+    for (i = 0; i + 4 <= v.len; i++)
+        if (tm_mem_ieq(v.p + i, "url(", 4))
+            return 1;
+    return 0;
+}
+
 /* bg_colour - the first colour word of a `background` shorthand */
 static int
 bg_colour(struct tm_str v, uint32_t *rgb)
@@ -265,6 +277,12 @@ decl(struct tm_str name, struct tm_str v, struct tm_html_style *st, int *zero, i
     } else if (tm_str_ieq(name, "background-color")) {
         if (tm_html_css_colour(v.p, v.len, &rgb)) {
             st->bg = rgb;
+            st->set |= TM_HTML_STYLE_BG;
+        }
+    } else if (tm_str_ieq(name, "background-image") ||
+               (tm_str_ieq(name, "background") && has_url(v))) {
+        if (!tm_str_ieq(v, "none")) {
+            st->bg = TM_HTML_BG_IMAGE;
             st->set |= TM_HTML_STYLE_BG;
         }
     } else if (tm_str_ieq(name, "background")) {

@@ -124,7 +124,9 @@ flags_now(struct ctx *c)
 {
     const struct elem *e = top(c);
 
-    return e->hid | (tm_html_colour_close(e->fg, e->bg) ? TM_HTML_HID_COLOUR : 0u);
+    return e->hid | (e->bg != TM_HTML_BG_IMAGE && tm_html_colour_close(e->fg, e->bg)
+                         ? TM_HTML_HID_COLOUR
+                         : 0u);
 }
 
 static int
@@ -791,6 +793,10 @@ style(const struct ctx *c, const xmlChar *nm, const xmlChar **atts, const struct
          name_is(nm, "th")) &&
         tm_html_css_colour(v, (size_t)xmlStrlen(v), &rgb))
         e->bg = rgb;
+    if ((v = attr(atts, "background")) != NULL && *v != '\0' &&
+        (name_is(nm, "body") || name_is(nm, "table") || name_is(nm, "tr") || name_is(nm, "td") ||
+         name_is(nm, "th")))
+        e->bg = TM_HTML_BG_IMAGE;
     if ((v = attr(atts, "text")) != NULL && name_is(nm, "body") &&
         tm_html_css_colour(v, (size_t)xmlStrlen(v), &rgb))
         e->fg = rgb;

@@ -22,6 +22,9 @@ struct tm_html_style {
     uint32_t fg, bg;  /* 0xRRGGBB */
 };
 
+/* A background that is an image: colours cannot be compared under it. */
+#define TM_HTML_BG_IMAGE 0x1000000u
+
 #define TM_HTML_STYLE_FG 0x1u
 #define TM_HTML_STYLE_BG 0x2u
 

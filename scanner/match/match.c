@@ -799,9 +799,9 @@ tm_match_build(const struct tm_ruleset *rs, const struct tm_match_opts *o, struc
     st->rules = rs->n;
     for (i = 0; i < rs->n; i++) {
         const struct tm_rule *r = &rs->rules[i];
-        if (r->type == TM_RULE_META || (tm_rule_is_exists(r) &&
-                                        !r->unsupported))
-            continue;
+        if (r->type == TM_RULE_META ||
+            ((tm_rule_is_exists(r) || r->eval != NULL) && !r->unsupported))
+            continue; /* not regex rules: metas, exists:, native eval: functions */
         if (m->rule2pat[i] < 0)
             st->by_engine[TM_ENG_NONE]++;
         else

@@ -1,9 +1,9 @@
 /*
  * html.c - the `body` rendering of a text/html part, over the html stage
  * (scanner/html, libxml2): the stage's text is appended to the body text,
- * each link's URL goes to the URI candidates (with <base href>, as HTML.pm
- * collected the href/src attributes), and the whole per-part result is kept
- * in the task's text cache for later stages (tm_text_html_docs).
+ * and the whole per-part result (links, hidden text ...) is kept in the
+ * task's text cache for later stages (tm_text_html_docs; scanner/url takes
+ * the links from there).
  */
 #include "text/text.h"
 
@@ -41,11 +41,10 @@ keep(struct tm_task *t, struct tm_text_cache *c, const struct tm_html_doc *doc)
 
 tm_rc
 tm_text_html_render(struct tm_task *t, const unsigned char *in, size_t inlen, int chars,
-                    struct tm_buf *out, struct tm_text_list *uris)
+                    struct tm_buf *out)
 {
     struct tm_text_cache *c = tm_text_cache_get(t);
     struct tm_html_doc doc;
-    size_t i;
     tm_rc rc;
 
     if (c == NULL)
@@ -55,12 +54,6 @@ tm_text_html_render(struct tm_task *t, const unsigned char *in, size_t inlen, in
     if ((rc = keep(t, c, &doc)) != TM_OK)
         return rc;
     c->html_part = NULL;
-    if (uris != NULL) {
-        if (doc.base.len > 0)
-            (void)tm_text_list_push(t, uris, doc.base.p, doc.base.len);
-        for (i = 0; i < doc.nlinks; i++)
-            (void)tm_text_list_push(t, uris, doc.links[i].url.p, doc.links[i].url.len);
-    }
     rc = tm_buf_append(out, doc.text.p, doc.text.len);
     if (rc == TM_ELIMIT) { /* text_max_body: what fits, at a character boundary */
         size_t k = out->max - out->len;

@@ -1,5 +1,5 @@
 /*
- * text.c - the body, rawbody, uri and full rule targets with SpamAssassin
+ * text.c - the body, rawbody and full rule targets with SpamAssassin
  * 4.0.1's meaning (Mail::SpamAssassin::Message get_rendered_body_text_array
  * and get_decoded_body_text_array, Message::Node decode/rendered/_normalize).
  *
@@ -19,7 +19,7 @@
  * '>' or space.
  *
  * Limits: text_max_body (bytes per target), text_max_pieces (lines), the two
- * part scan sizes, text_max_uris and text_max_uri_len (uri.c). Hitting one
+ * part scan sizes. Hitting one
  * clips the target; nothing here fails on hostile input.
  */
 #include "text/text.h"
@@ -40,8 +40,6 @@ tm_text_cache_get(struct tm_task *t)
 {
     if (t->text == NULL)
         t->text = tm_arena_calloc(t->arena, 1, sizeof(*t->text));
-    if (t->text != NULL && t->text->html_uris.max == 0)
-        t->text->html_uris.max = t->limits->text_max_uris;
     return t->text;
 }
 
@@ -660,8 +658,7 @@ subject_line(struct tm_task *t, struct tm_str *out)
 
 /* render_part - one leaf's rendered text appended to text; *chars as SA holds it */
 static tm_rc
-render_part(struct tm_task *t, const struct tm_mime_part *p, struct tm_buf *text, int *chars,
-            struct tm_text_list *uris)
+render_part(struct tm_task *t, const struct tm_mime_part *p, struct tm_buf *text, int *chars)
 {
     const char *cs = p->charset;
     struct tm_str raw, norm;
@@ -677,7 +674,7 @@ render_part(struct tm_task *t, const struct tm_mime_part *p, struct tm_buf *text
     if (raw.len > 0 && effective_html(p)) {
         if (t->text != NULL)
             t->text->html_part = p;
-        rc = tm_text_html_render(t, norm.p, norm.len, *chars, text, uris);
+        rc = tm_text_html_render(t, norm.p, norm.len, *chars, text);
     } else {
         rc = tm_buf_append(text, norm.p, norm.len);
     }
@@ -724,7 +721,7 @@ build_body(struct tm_task *t, struct tm_text_cache *c)
             continue;
         if (nch < maxch) {
             ch[nch].off = text.len;
-            rc = render_part(t, p, &text, &chars, &c->html_uris);
+            rc = render_part(t, p, &text, &chars);
             ch[nch].len = text.len - ch[nch].off;
             ch[nch].chars = chars;
             any_chars |= chars;
@@ -877,34 +874,6 @@ tm_text_rawbody(struct tm_task *t, const struct tm_textset **out)
     }
     *out = &c->rawbody;
     return c->raw_rc;
-}
-
-tm_rc
-tm_text_uris(struct tm_task *t, const struct tm_textset **out)
-{
-    struct tm_text_cache *c = tm_text_cache_get(t);
-    const struct tm_textset *body;
-    struct tm_text_list l;
-    tm_rc rc;
-
-    if (c == NULL)
-        return TM_ENOMEM;
-    if (!c->have_uris) {
-        rc = tm_text_body(t, &body); /* renders HTML, which collects attribute URLs */
-        if (rc == TM_OK) {
-            memset(&l, 0, sizeof(l));
-            l.max = t->limits->text_max_uris;
-            rc = tm_text_uri_scan(t, body, &c->html_uris, &l);
-            if (rc == TM_ELIMIT)
-                rc = TM_OK;
-            c->uris.v = l.v;
-            c->uris.n = l.n;
-        }
-        c->uris_rc = rc;
-        c->have_uris = 1;
-    }
-    *out = &c->uris;
-    return c->uris_rc;
 }
 
 struct tm_str

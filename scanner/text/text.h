@@ -7,8 +7,7 @@
  *            with whitespace folded and split into paragraphs the way
  *            SpamAssassin's get_decoded_stripped_body_text_array does;
  *   rawbody  the transfer-decoded but unrendered text parts, in lines;
- *   uri      every URL found (until the url stage lands: a scan of the text
- *            parts and HTML attributes for URLs, behind this same interface);
+ *   uri      (scanner/url, url/collect.h: tm_url_uri_target);
  *   full     the raw message;
  *   header   the value(s) of the named header(s), decoded, per modifiers.
  *
@@ -49,12 +48,11 @@ enum tm_text_hdr_kind {
 };
 
 /*
- * tm_text_body / rawbody / uris - the pieces of each target for the task's
+ * tm_text_body / rawbody - the pieces of each target for the task's
  * parsed message (task->msg). Computed once per task and cached on it.
  */
 tm_rc tm_text_body(struct tm_task *t, const struct tm_textset **out);
 tm_rc tm_text_rawbody(struct tm_task *t, const struct tm_textset **out);
-tm_rc tm_text_uris(struct tm_task *t, const struct tm_textset **out);
 
 /*
  * tm_text_html_docs - the html stage's result for every text/html part the

@@ -1,7 +1,7 @@
 /*
  * text_int.h - scanner/text internals shared by its files: the per-task
- * cache, SpamAssassin's charset normalisation, the simple HTML renderer and
- * the URL scanner. Nothing here is used outside scanner/text.
+ * cache, SpamAssassin's charset normalisation and the HTML rendering over the
+ * html stage. Nothing here is used outside scanner/text.
  */
 #ifndef TM_TEXT_TEXT_INT_H
 #define TM_TEXT_TEXT_INT_H
@@ -26,16 +26,10 @@ struct tm_text_list {
     int clipped;
 };
 
-/* One HTML part's URL candidates (href/src ...), as SpamAssassin's HTML.pm collects. */
-struct tm_text_html_uris {
-    struct tm_text_list *list; /* NULL: do not collect */
-};
-
 struct tm_text_cache {
-    int have_body, have_raw, have_uris;
-    tm_rc body_rc, raw_rc, uris_rc;
-    struct tm_textset body, rawbody, uris;
-    struct tm_text_list html_uris; /* filled while rendering body */
+    int have_body, have_raw;
+    tm_rc body_rc, raw_rc;
+    struct tm_textset body, rawbody;
     /* each rendered text/html part, in body order (tm_text_html_docs) */
     struct tm_text_html_part *html;
     size_t nhtml, html_cap;
@@ -62,15 +56,11 @@ tm_rc tm_text_normalize(struct tm_task *t, const char *charset, size_t cslen,
 /*
  * tm_text_html_render - reduce HTML to its text the way SpamAssassin's
  * HTML.pm does for the `body` target (tags dropped, script/style/comments
- * dropped, entities decoded, block elements as newlines), appending to out.
- * URL attributes go to uris when given.
+ * dropped, entities decoded, block elements as newlines), appending to out;
+ * the part's whole tm_html_doc (links, hidden text ...) is kept in the cache.
  */
 tm_rc tm_text_html_render(struct tm_task *t, const unsigned char *p, size_t n, int chars,
-                          struct tm_buf *out, struct tm_text_list *uris);
-
-/* tm_text_uri_scan - add the URLs SpamAssassin finds in rendered body lines */
-tm_rc tm_text_uri_scan(struct tm_task *t, const struct tm_textset *body,
-                       const struct tm_text_list *html, struct tm_text_list *out);
+                          struct tm_buf *out);
 
 
 #endif

@@ -374,6 +374,44 @@ target_form(const struct tm_url *u)
     return n;
 }
 
+static int
+hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = tm_lower(c);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/*
+ * pct_decoded - the URL as written with every %XX decoded (SpamAssassin
+ * lists this variant too: "http://%77%77%77..." is matched as "http://www...");
+ * an empty view when nothing was escaped or a NUL would appear
+ */
+static struct tm_str
+pct_decoded(struct tm_task *t, struct tm_str s)
+{
+    unsigned char *o;
+    size_t i, k = 0;
+    int any = 0;
+
+    if (memchr(s.p, '%', s.len) == NULL || (o = tm_arena_alloc(t->arena, s.len + 1)) == NULL)
+        return TM_STR_NULL;
+    for (i = 0; i < s.len; i++) {
+        int h, l;
+        if (s.p[i] == '%' && i + 2 < s.len && (h = hexval(s.p[i + 1])) >= 0 &&
+            (l = hexval(s.p[i + 2])) >= 0 && (h | l) != 0) {
+            o[k++] = (unsigned char)(h << 4 | l);
+            i += 2;
+            any = 1;
+        } else {
+            o[k++] = s.p[i];
+        }
+    }
+    o[k] = '\0';
+    return any ? tm_str_make(o, k) : TM_STR_NULL;
+}
+
 tm_rc
 tm_url_uri_target(struct tm_task *t, const struct tm_textset **out)
 {
@@ -404,6 +442,11 @@ tm_url_uri_target(struct tm_task *t, const struct tm_textset **out)
             if (rc == TM_OK && (prefix != NULL || !str_eq(raw, u->normalized) ||
                                 set->v[i].source == TM_URL_SRC_REDIRECT))
                 rc = target_add(t, &c->target, &cap, NULL, target_form(u));
+            if (rc == TM_OK && set->v[i].source != TM_URL_SRC_REDIRECT) {
+                struct tm_str d = pct_decoded(t, raw);
+                if (d.len > 0)
+                    rc = target_add(t, &c->target, &cap, prefix, d);
+            }
         }
         c->target_rc = rc;
         c->have_target = 1;

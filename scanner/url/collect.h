@@ -49,8 +49,8 @@ tm_rc tm_url_collect(struct tm_task *t, const struct tm_urlset **out);
 /*
  * tm_url_uri_target - what `uri` rules see: for every URL, the form it was
  * written in (with "http://" put before a scheme-less one and "mailto:"
- * before an address, as SpamAssassin lists them) and, when different, its
- * normal form; so /evil\.example/ matches however the host was obfuscated.
+ * before an address, as SpamAssassin lists them), the same with its %XX
+ * escapes decoded when it has any, and, when different, its normal form; so /evil\.example/ matches however the host was obfuscated.
  */
 tm_rc tm_url_uri_target(struct tm_task *t, const struct tm_textset **out);
 

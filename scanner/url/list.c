@@ -676,6 +676,39 @@ hs_fast(const unsigned char *p, size_t n, char *out, size_t *outn)
 }
 
 /*
+ * hs_hosts_line - a hosts-file line ("0.0.0.0 evil.example", the form many
+ * published blocklists use): skip the null-route address and keep the name;
+ * the loopback names of a hosts file ("localhost" ...) give an empty entry.
+ */
+static void
+hs_hosts_line(const unsigned char **pp, size_t *np)
+{
+    static const char *const sink[] = {"0.0.0.0", "127.0.0.1", "::1", "::", "::0", "0"};
+    const unsigned char *p = *pp;
+    size_t n = *np, i, k;
+
+    for (i = 0; i < n && !hs_blank(p[i]); i++)
+        ;
+    if (i == n)
+        return;
+    for (k = 0; k < sizeof(sink) / sizeof(sink[0]); k++)
+        if (strlen(sink[k]) == i && memcmp(p, sink[k], i) == 0)
+            break;
+    if (k == sizeof(sink) / sizeof(sink[0]))
+        return;
+    while (i < n && hs_blank(p[i]))
+        i++;
+    p += i;
+    n -= i;
+    if ((n >= 9 && memcmp(p, "localhost", 9) == 0 && (n == 9 || p[9] == '.')) ||
+        (n == 13 && memcmp(p, "broadcasthost", 13) == 0) ||
+        (n == 15 && memcmp(p, "ip6-localloopback", 15) == 0))
+        n = 0;
+    *pp = p;
+    *np = n;
+}
+
+/*
  * hs_normalize - one list line (already without its line end) to the
  * stored form in out (TM_HOSTSET_MAX_NAME + 1 bytes or more). Returns 1
  * for an entry, 0 for a blank or comment line, -1 with *why for a bad line.
@@ -690,6 +723,9 @@ hs_normalize(const unsigned char *p, size_t n, char *out, size_t outlen, size_t 
     if (hs_fast(p, n, out, outn))
         return 1;
     n = hs_strip_line(&p, n);
+    if (n == 0)
+        return 0;
+    hs_hosts_line(&p, &n);
     if (n == 0)
         return 0;
     for (i = 0; i < n; i++)

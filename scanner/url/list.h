@@ -7,7 +7,10 @@
  * folded), an IPv4/IPv6 address, or a URL whose host is taken
  * ("https://evil.example/path" lists evil.example), optionally prefixed
  * "*." or "." (same meaning: the domain and its subdomains — which is what
- * every entry means anyway). Lines that are not a valid host are counted in
+ * every entry means anyway). Hosts-file lines ("0.0.0.0 evil.example",
+ * "127.0.0.1 evil.example", the form many published lists use) give their
+ * name; a hosts file's "localhost" lines give nothing. Lines that are not a
+ * valid host are counted in
  * `bad` with the first few reported, never fatal.
  *
  * The set is an open-addressing hash table of 64-bit hashes with the names

@@ -100,28 +100,60 @@ str_eq(struct tm_str a, struct tm_str b)
 
 /* ---- URL lists ------------------------------------------------------------ */
 
+/*
+ * first_of_host - the index of the first URL of set with the same host as
+ * URL i (i itself when it is the first, which it remembers). A message's
+ * links mostly share a few hosts; each distinct host costs one walk of the
+ * lists. slot has nslot entries, a power of two above twice the URLs.
+ */
+static size_t
+first_of_host(const struct tm_urlset *set, uint32_t *slot, size_t nslot, size_t i)
+{
+    const struct tm_str h = set->v[i].u.host;
+    uint64_t x = 0xcbf29ce484222325ULL;
+    size_t k, j;
+
+    for (k = 0; k < h.len; k++)
+        x = (x ^ h.p[k]) * 0x100000001b3ULL;
+    for (j = (size_t)x & (nslot - 1); slot[j] != 0; j = (j + 1) & (nslot - 1)) {
+        const struct tm_str o = set->v[slot[j] - 1].u.host;
+        if (o.len == h.len && memcmp(o.p, h.p, h.len) == 0)
+            return slot[j] - 1;
+    }
+    slot[j] = (uint32_t)(i + 1);
+    return i;
+}
+
 /* tamis_url_blocklisted() - a URL's host is on the blocklist and not on the allowlist */
 static tm_rc
 ev_url_blocklisted(const struct eval_call *c, struct tm_task *t, struct eval_out *o)
 {
     const struct tm_urlset *set;
-    const char *e;
-    size_t i;
+    const char **entry; /* per URL: the blocklist entry covering its host, or NULL */
+    uint32_t *slot;
+    size_t i, f, nslot = 16;
     tm_rc rc;
 
     if (c->env->block == NULL)
         return TM_OK;
     URLS(t, set);
+    while (nslot < set->n * 2)
+        nslot *= 2;
+    slot = tm_arena_calloc(t->arena, nslot, sizeof(*slot));
+    entry = tm_arena_calloc(t->arena, set->n ? set->n : 1, sizeof(*entry));
+    if (slot == NULL || entry == NULL)
+        return TM_ENOMEM;
     for (i = 0; i < set->n; i++) {
         const struct tm_url *u = &set->v[i].u;
+        const char *h = (const char *)u->host.p;
         if (u->host.len == 0)
             continue;
-        if (c->env->allow != NULL &&
-            tm_hostset_match(c->env->allow, (const char *)u->host.p, u->host.len) != NULL)
-            continue;
-        if ((e = tm_hostset_match(c->env->block, (const char *)u->host.p, u->host.len)) == NULL)
-            continue;
-        if ((rc = hit(o, "%.*s (%s)", (int)u->normalized.len, u->normalized.p, e)) != TM_OK)
+        if ((f = first_of_host(set, slot, nslot, i)) != i)
+            entry[i] = entry[f];
+        else if (c->env->allow == NULL || tm_hostset_match(c->env->allow, h, u->host.len) == NULL)
+            entry[i] = tm_hostset_match(c->env->block, h, u->host.len);
+        if (entry[i] != NULL &&
+            (rc = hit(o, "%.*s (%s)", (int)u->normalized.len, u->normalized.p, entry[i])) != TM_OK)
             return rc;
     }
     return TM_OK;
@@ -294,6 +326,10 @@ take_first(void *ud, const unsigned char *p, size_t n, unsigned flags)
 
     if (f->have || (flags & TM_URLF_MAILTO))
         return TM_OK;
+    /* the text must show a URL, not name a site: a scheme or a www. name
+       ("Dilbert.com" over a newsletter's click tracker is a name) */
+    if ((flags & TM_URLF_SCHEMELESS) && !(n >= 4 && tm_mem_ieq(p, "www", 3)))
+        return TM_OK;
     if ((rc = tm_url_normalize(f->a, p, n, flags, &f->u)) != TM_OK)
         return rc;
     f->have = f->u.domain.len > 0;
@@ -301,8 +337,9 @@ take_first(void *ud, const unsigned char *p, size_t n, unsigned flags)
 }
 
 /*
- * tamis_link_text_mismatch() - the text of a link shows one domain and its
- * href goes to another (registrable domains differ)
+ * tamis_link_text_mismatch() - the text of a link shows a URL (with a
+ * scheme or a www. name) on one registrable domain and its href goes to
+ * another
  */
 static tm_rc
 ev_link_text_mismatch(const struct eval_call *c, struct tm_task *t, struct eval_out *o)

@@ -127,6 +127,28 @@ TM_TEST(hostset_parent_domains)
     tm_hostset_free(s);
 }
 
+/* Hosts-file lines, as many published blocklists come (eth-phishing-detect's hosts.txt). */
+TM_TEST(hostset_hosts_file_lines)
+{
+    struct tm_hostset *s = tm_hostset_new();
+    struct tm_hostset_stats st;
+
+    CHECK_EQ_INT(tm_hostset_add(s, TM_HS_LIT("0.0.0.0 evil.example")), TM_OK);
+    CHECK_EQ_INT(tm_hostset_add(s, TM_HS_LIT("127.0.0.1\tphish.test")), TM_OK);
+    CHECK_EQ_INT(tm_hostset_add(s, TM_HS_LIT("::1 bad.example.org  # comment")), TM_OK);
+    CHECK_EQ_INT(tm_hostset_add(s, TM_HS_LIT("127.0.0.1 localhost")), TM_EINVAL); /* no entry */
+    CHECK_EQ_INT(tm_hostset_add(s, TM_HS_LIT("0.0.0.0 a.example b.example")), TM_EINVAL);
+    CHECK_EQ_INT(tm_hostset_add(s, TM_HS_LIT("192.0.2.1 evil.example")), TM_EINVAL);
+    CHECK_STR(match(s, "www.evil.example"), "evil.example");
+    CHECK_STR(match(s, "phish.test"), "phish.test");
+    CHECK_STR(match(s, "bad.example.org"), "bad.example.org");
+    CHECK(match(s, "localhost") == NULL);
+    CHECK(match(s, "0.0.0.0") == NULL);
+    tm_hostset_stats(s, &st);
+    CHECK_EQ_SIZE(st.entries, 3);
+    tm_hostset_free(s);
+}
+
 /* A host longer than any name: only its last 253 bytes can match. */
 TM_TEST(hostset_long_host)
 {
@@ -552,6 +574,7 @@ const struct tm_test tests_hostset[] = {
     TM_TEST_ENTRY(hostset_basic_counts),
     TM_TEST_ENTRY(hostset_basic_entries),
     TM_TEST_ENTRY(hostset_parent_domains),
+    TM_TEST_ENTRY(hostset_hosts_file_lines),
     TM_TEST_ENTRY(hostset_long_host),
     TM_TEST_ENTRY(hostset_ip),
     TM_TEST_ENTRY(hostset_add_syntax),

@@ -398,8 +398,12 @@ TM_TEST(html_hidden_kinds)
          TM_HTML_HID_COLOUR, 2, 2},
         {"<table bgcolor=\"#000\"><tr><td><span style=\"color:rgb(1,2,3)\">ab</span>",
          TM_HTML_HID_COLOUR, 2, 0},
-        {"<div style=\"background:#ff0000 url(x.png);color:#fe0101\">ab</div>",
-         TM_HTML_HID_COLOUR, 2, 0},
+        /* a background image: the colours under it are not compared */
+        {"<div style=\"background:#ff0000 url(x.png);color:#fe0101\">ab</div>", 0, 0, 2},
+        {"<body bgcolor=white background=\"bg.gif\"><font color=white>ab</font>", 0, 0, 2},
+        {"<div style=\"background-color:#fff\"><p style=\"background-image:url(a.png)\">"
+         "<font color=\"#ffffff\">ab</font></p><font color=\"#fff\">cd</font></div>",
+         TM_HTML_HID_COLOUR, 2, 2},
         {"<div style=\"color:#fff\">ab</div>", TM_HTML_HID_COLOUR, 2, 0},
         {"<body text=white bgcolor=black>ab<font color=black>c</font>", TM_HTML_HID_COLOUR, 1,
          2},

@@ -14,6 +14,7 @@
 #include "core/task.h"
 #include "mime/mime.h"
 #include "text/text.h"
+#include "url/collect.h"
 #include "text_specs.h"
 
 static void
@@ -88,7 +89,7 @@ dump(struct tm_engine *e, const char *path, int human)
     if (tm_text_rawbody(t, &ts) == TM_OK)
         for (i = 0; i < ts->n; i++)
             put("rawbody", ts->v[i], human);
-    if (tm_text_uris(t, &ts) == TM_OK) {
+    if (tm_url_uri_target(t, &ts) == TM_OK) {
         struct tm_str *v = malloc((ts->n + 1) * sizeof(*v));
         if (v != NULL) {
             if (ts->n > 0)

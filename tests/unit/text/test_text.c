@@ -21,6 +21,7 @@
 #include "mime/mime.h"
 #include "suites.h"
 #include "text/text.h"
+#include "url/collect.h"
 #include "text_specs.h"
 
 #ifndef TM_TEXT_DATA_DIR
@@ -159,6 +160,21 @@ same_list(const struct tm_str *a, size_t na, const struct tm_str *b, size_t nb)
     return 1;
 }
 
+/* subset_list - every view of b (sorted, unique) is in a (sorted, unique) */
+static int
+subset_list(const struct tm_str *a, size_t na, const struct tm_str *b, size_t nb)
+{
+    size_t i = 0, j;
+
+    for (j = 0; j < nb; j++) {
+        while (i < na && cmp_str(&a[i], &b[j]) < 0)
+            i++;
+        if (i == na || cmp_str(&a[i], &b[j]) != 0)
+            return 0;
+    }
+    return 1;
+}
+
 /* uniq - sort and drop duplicates; returns the new count */
 static size_t
 uniq(struct tm_str *v, size_t n)
@@ -228,14 +244,16 @@ check_message(struct tm_engine *eng, const char *dir, const char *base, const ch
     n = expected_list(&e, "rawbody", exp, e.n);
     CHECK_EQ_INT(tm_text_rawbody(t, &ts), TM_OK);
     verdict(ty, kd, base, "rawbody", same_list(ts->v, ts->n, exp, n));
+    /* uri (scanner/url): every URL SpamAssassin lists is among the pieces
+       Tamis's uri rules see, which add each URL's normal form */
     n = uniq(exp, expected_list(&e, "uri", exp, e.n));
-    CHECK_EQ_INT(tm_text_uris(t, &ts), TM_OK);
+    CHECK_EQ_INT(tm_url_uri_target(t, &ts), TM_OK);
     {
         struct tm_str *got = malloc((ts->n + 1) * sizeof(*got));
         if (got != NULL) {
             if (ts->n > 0)
                 memcpy(got, ts->v, ts->n * sizeof(*got));
-            verdict(ty, kd, base, "uri", same_list(got, uniq(got, ts->n), exp, n));
+            verdict(ty, kd, base, "uri", subset_list(got, uniq(got, ts->n), exp, n));
             free(got);
         }
     }
@@ -365,14 +383,17 @@ TM_TEST(text_limits_clip)
     eng = tm_engine_new_bare(&lim);
     REQUIRE(eng != NULL && (t = tm_task_new(eng)) != NULL);
     memcpy(m, "Subject: s\n\n", 12);
-    for (i = 12; i + 30 < sizeof(m); i += 29)
+    for (i = 12; i + 30 < sizeof(m); i += 29) {
         memcpy(m + i, "http://e.example/ x\n\n\n\n\n\n\n\n\n\n", 29);
+        m[i + 7] = (char)('a' + i % 26); /* distinct hosts: ?.example */
+    }
     m[i] = '\0';
     ts = one_body(t, m);
     REQUIRE(ts != NULL);
     CHECK_LE_SIZE(ts->n, 16);
-    CHECK_EQ_INT(tm_text_uris(t, &ts), TM_OK);
-    CHECK_LE_SIZE(ts->n, 2);
+    CHECK_EQ_INT(tm_url_uri_target(t, &ts), TM_OK);
+    CHECK_LE_SIZE(ts->n, 2 * 2); /* two URLs, each as written and normalised */
+    CHECK(t->findings[TM_F_URL_LIMIT_COUNT] > 0);
     tm_task_free(t);
     tm_engine_unref(eng);
 }
