@@ -67,6 +67,16 @@ usage(FILE *f)
 }
 
 static void
+filelist_free(struct filelist *fl)
+{
+    size_t k;
+
+    for (k = 0; k < fl->n; k++)
+        tm_free(fl->v[k]);
+    tm_free(fl->v);
+}
+
+static void
 add_file(struct filelist *fl, const char *path)
 {
     if (fl->n == fl->cap) {
@@ -335,12 +345,17 @@ cmd_scan(int argc, char **argv)
     scan_args_init(&sa);
     for (i = 0; i < argc; i++) {
         const char *a = argv[i];
-        if ((r = scan_option(&sa, argc, argv, &i)) < 0)
+        if ((r = scan_option(&sa, argc, argv, &i)) < 0) {
+            filelist_free(&fl);
+            scan_args_free(&sa);
             return 2;
+        }
         if (r > 0)
             continue;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
+            filelist_free(&fl);
+            scan_args_free(&sa);
             return 0;
         }
         if (strcmp(a, "--") == 0) {
@@ -351,6 +366,8 @@ cmd_scan(int argc, char **argv)
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "tamis: scan: unknown option %s\n", a);
             usage(stderr);
+            filelist_free(&fl);
+            scan_args_free(&sa);
             return 2;
         } else {
             nargs++;
@@ -360,17 +377,18 @@ cmd_scan(int argc, char **argv)
     }
     if (nargs == 0) {
         usage(stderr);
+        filelist_free(&fl);
+        scan_args_free(&sa);
         return 2;
     }
     sc = build_scanner(&sa, 1, &brc);
-    if (sc == NULL || (brc != TM_OK && brc != TM_EINVAL)) {
+    if (sc == NULL || brc != TM_OK) {
+        if (brc == TM_EINVAL)
+            fprintf(stderr, "tamis: the rules have errors (see above); fix them or run "
+                            "`tamis rules check`\n");
         tm_scanner_free(sc);
-        return 2;
-    }
-    if (brc == TM_EINVAL) {
-        fprintf(stderr, "tamis: the rules have errors (see above); fix them or run "
-                        "`tamis rules check`\n");
-        tm_scanner_free(sc);
+        filelist_free(&fl);
+        scan_args_free(&sa);
         return 2;
     }
     if (sc->matcher != NULL && (ms = tm_match_scratch_new(sc->matcher)) == NULL)
@@ -419,9 +437,7 @@ cmd_scan(int argc, char **argv)
         tm_json_raw(&out, "\n");
     fwrite(out.p, 1, out.len, stdout);
     tm_json_free(&out);
-    for (k = 0; k < fl.n; k++)
-        tm_free(fl.v[k]);
-    tm_free(fl.v);
+    filelist_free(&fl);
     tm_match_scratch_free(ms);
     tm_scanner_free(sc);
     scan_args_free(&sa);
