@@ -30,6 +30,16 @@ tm_lower(unsigned char c)
     return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
 }
 
+/* tm_hexval - the value of a hex digit (either case), -1 when c is not one */
+static inline int
+tm_hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = tm_lower(c);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
 /* tm_str_ieq - ASCII case-insensitive equality of a view and a C string */
 int tm_str_ieq(struct tm_str s, const char *lit);
 /* tm_mem_ieq - ASCII case-insensitive equality of two byte ranges of length n */

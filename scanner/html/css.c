@@ -14,23 +14,13 @@
 
 #include <string.h>
 
+#include "core/str.h"
 #include "html/html.h"
 
 static int
 is_ws(unsigned char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
-}
-
-static int
-hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tm_lower(c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
 }
 
 static struct tm_str
@@ -111,15 +101,15 @@ tm_html_css_colour(const unsigned char *p, size_t n, uint32_t *rgb)
     if (n != 3 && n != 6)
         return 0;
     for (i = 0; i < n; i++)
-        if (hexval(p[i]) < 0)
+        if (tm_hexval(p[i]) < 0)
             return 0;
     if (n == 3) {
-        uint32_t r = (uint32_t)hexval(p[0]), g = (uint32_t)hexval(p[1]), b = (uint32_t)hexval(p[2]);
+        uint32_t r = (uint32_t)tm_hexval(p[0]), g = (uint32_t)tm_hexval(p[1]), b = (uint32_t)tm_hexval(p[2]);
         *rgb = (r * 17) << 16 | (g * 17) << 8 | (b * 17);
     } else {
         *rgb = 0;
         for (i = 0; i < 6; i++)
-            *rgb = *rgb << 4 | (uint32_t)hexval(p[i]);
+            *rgb = *rgb << 4 | (uint32_t)tm_hexval(p[i]);
     }
     return 1;
 }

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/str.h"
+
 /* 0-63: value; 64: whitespace; 65: '='; 66: junk */
 static const unsigned char b64_tab[256] = {
     66, 66, 66, 66, 66, 66, 66, 66, 66, 64, 64, 66, 66, 64, 66, 66,
@@ -107,18 +109,6 @@ tm_b64_decode(const unsigned char *in, size_t len, unsigned char *out, unsigned 
     return (size_t)(o - out);
 }
 
-static inline int
-hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 /*
  * tm_qp_decode - RFC 2045 6.7. Trailing whitespace before a line end is kept
  * (rule 3 says to delete it, but mail readers and CPython keep it, and the
@@ -157,7 +147,7 @@ tm_qp_decode(const unsigned char *in, size_t len, unsigned char *out, int header
             continue;
         }
         /* *p == '=' */
-        if (end - p >= 3 && (h = hexval(p[1])) >= 0 && (l = hexval(p[2])) >= 0) {
+        if (end - p >= 3 && (h = tm_hexval(p[1])) >= 0 && (l = tm_hexval(p[2])) >= 0) {
             *o++ = (unsigned char)(h << 4 | l);
             p += 3;
             continue;

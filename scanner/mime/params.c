@@ -90,17 +90,6 @@ parse_name(struct raw_param *rp)
     rp->name_len = len;
 }
 
-static int
-hexv(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (unsigned char)(c | 0x20);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 /* unquote - append a quoted-string's content (quotes already stripped), resolving '\' escapes */
 static tm_rc
 unquote(struct tm_buf *b, const unsigned char *v, size_t n)
@@ -134,7 +123,7 @@ pct_decode(struct tm_buf *b, const unsigned char *v, size_t n, unsigned *flags)
 
     for (i = 0; i < n; i++) {
         unsigned char c = v[i];
-        if (c == '%' && i + 2 < n && (h = hexv(v[i + 1])) >= 0 && (l = hexv(v[i + 2])) >= 0) {
+        if (c == '%' && i + 2 < n && (h = tm_hexval(v[i + 1])) >= 0 && (l = tm_hexval(v[i + 2])) >= 0) {
             c = (unsigned char)(h << 4 | l);
             i += 2;
         } else if (c == '%') {

@@ -29,6 +29,7 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/limits.h"
+#include "core/str.h"
 #include "core/task.h"
 #include "mime/charset.h"
 #include "mime/decode.h"
@@ -338,18 +339,6 @@ split_raw_lines(struct tm_task *t, const unsigned char *p, size_t n, struct tm_s
     return TM_OK;
 }
 
-static int
-hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /*
  * sa_qp - Util::qp_decode, step by step as SpamAssassin does it: blanks
  * before a line end deleted, then soft line breaks, then =XX escapes (so an
@@ -393,8 +382,8 @@ sa_qp(struct tm_task *t, const unsigned char *p, size_t n, struct tm_str *out)
     b = a; /* decoding only shrinks: in place */
     for (i = 0, k = 0; i < m;) {
         int h, l;
-        if (a[i] == '=' && i + 2 < m && (h = hexval(a[i + 1])) >= 0 &&
-            (l = hexval(a[i + 2])) >= 0) {
+        if (a[i] == '=' && i + 2 < m && (h = tm_hexval(a[i + 1])) >= 0 &&
+            (l = tm_hexval(a[i + 2])) >= 0) {
             b[k++] = (unsigned char)(h << 4 | l);
             i += 3;
             continue;

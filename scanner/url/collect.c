@@ -8,6 +8,7 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/limits.h"
+#include "core/str.h"
 #include "core/task.h"
 #include "html/html.h"
 #include "mime/mime.h"
@@ -374,15 +375,6 @@ target_form(const struct tm_url *u)
     return n;
 }
 
-static int
-hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tm_lower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /*
  * pct_decoded - the URL as written with every %XX decoded (SpamAssassin
  * lists this variant too: "http://%77%77%77..." is matched as "http://www...");
@@ -399,8 +391,8 @@ pct_decoded(struct tm_task *t, struct tm_str s)
         return TM_STR_NULL;
     for (i = 0; i < s.len; i++) {
         int h, l;
-        if (s.p[i] == '%' && i + 2 < s.len && (h = hexval(s.p[i + 1])) >= 0 &&
-            (l = hexval(s.p[i + 2])) >= 0 && (h | l) != 0) {
+        if (s.p[i] == '%' && i + 2 < s.len && (h = tm_hexval(s.p[i + 1])) >= 0 &&
+            (l = tm_hexval(s.p[i + 2])) >= 0 && (h | l) != 0) {
             o[k++] = (unsigned char)(h << 4 | l);
             i += 2;
             any = 1;

@@ -92,16 +92,6 @@ brace_dot(const unsigned char *p, size_t n, size_t i)
     return p[i] == '{' && n - i >= 3 && p[i + 1] == '.' && p[i + 2] == '}';
 }
 
-static size_t
-fullwidth_dot(const unsigned char *s, size_t n)
-{
-    if (n >= 3 && ((s[0] == 0xe3 && s[1] == 0x80 && s[2] == 0x82) ||
-                   (s[0] == 0xef && s[1] == 0xbc && s[2] == 0x8e) ||
-                   (s[0] == 0xef && s[1] == 0xbd && s[2] == 0xa1)))
-        return 3;
-    return 0;
-}
-
 /* scheme_at - length of "scheme://" (or a defanged form) at p, 0 if none */
 static size_t
 scheme_at(const unsigned char *p, size_t n, int *defanged)
@@ -174,7 +164,7 @@ host_run(const unsigned char *p, size_t s, size_t we, struct hrun *h)
     while (k < we) {
         unsigned char c = p[k];
         if (is_alnum(c) || c == '-' || c == '_' ||
-            (c >= 0x80 && fullwidth_dot(p + k, we - k) == 0)) {
+            (c >= 0x80 && tm_url_fullwidth_dot(p + k, we - k) == 0)) {
             if (lab == 0)
                 h->tld = k;
             if (h->len < TM_URL_MAX_HOST)
@@ -186,7 +176,7 @@ host_run(const unsigned char *p, size_t s, size_t we, struct hrun *h)
             last_end = k;
             continue;
         }
-        w = c == '.' ? 1 : fullwidth_dot(p + k, we - k);
+        w = c == '.' ? 1 : tm_url_fullwidth_dot(p + k, we - k);
         if (w == 0 && (w = tm_url_defang_at(p + k, we - k)) != 0)
             h->defanged = 1;
         if (w == 0 || lab == 0)

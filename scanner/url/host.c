@@ -24,6 +24,7 @@
 #include <libpsl.h>
 
 #include "core/arena.h"
+#include "core/str.h"
 
 #define TM_URL_PSL_FILE "/usr/share/publicsuffix/public_suffix_list.dafsa"
 
@@ -45,17 +46,6 @@ psl_get(void)
     return psl_ctx;
 }
 
-static int
-hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tm_lower(c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 /* tm_url_pct_decode - %XX decoding into out (room for n bytes); -1 on a bad escape */
 long
 tm_url_pct_decode(const unsigned char *p, size_t n, unsigned char *out, int *had)
@@ -67,8 +57,8 @@ tm_url_pct_decode(const unsigned char *p, size_t n, unsigned char *out, int *had
             int h, l;
             if (i + 2 >= n)
                 return -1;
-            h = hexval(p[i + 1]);
-            l = hexval(p[i + 2]);
+            h = tm_hexval(p[i + 1]);
+            l = tm_hexval(p[i + 2]);
             if (h < 0 || l < 0)
                 return -1;
             out[o++] = (unsigned char)(h << 4 | l);
@@ -106,7 +96,7 @@ parse_num(const char *s, size_t n, uint64_t *v)
         i = 1;
     }
     for (; i < n; i++) {
-        int d = hexval((unsigned char)s[i]);
+        int d = tm_hexval((unsigned char)s[i]);
         if (d < 0 || (unsigned)d >= base)
             return -1;
         x = x * base + (unsigned)d;
@@ -217,17 +207,6 @@ mixed_script(const unsigned char *s, size_t n)
         }
     }
     return latin && other;
-}
-
-/* fullwidth_dot - length of a U+3002, U+FF0E or U+FF61 at s, else 0 */
-static size_t
-fullwidth_dot(const unsigned char *s, size_t n)
-{
-    if (n >= 3 && ((s[0] == 0xe3 && s[1] == 0x80 && s[2] == 0x82) ||
-                   (s[0] == 0xef && s[1] == 0xbc && s[2] == 0x8e) ||
-                   (s[0] == 0xef && s[1] == 0xbd && s[2] == 0xa1)))
-        return 3;
-    return 0;
 }
 
 /* host_chars_ok - ASCII host: labels of letters, digits, '-' and '_', 1..63 bytes, none empty */
@@ -378,7 +357,7 @@ tm_url_host_norm(struct tm_arena *a, const unsigned char *p, size_t n, struct tm
     if (had)
         out->flags |= TM_URLF_HOST_PCT;
     for (i = 0; i < (size_t)dn;) {
-        size_t w = fullwidth_dot(dec + i, (size_t)dn - i);
+        size_t w = tm_url_fullwidth_dot(dec + i, (size_t)dn - i);
         if (w > 0) {
             h[k++] = '.';
             i += w;

@@ -675,6 +675,19 @@ hs_fast(const unsigned char *p, size_t n, char *out, size_t *outn)
     return hs_blank(p[end]) && hs_strip_line(&rest, n - end) == 0;
 }
 
+/* hs_strip_wild - drop a leading "*." or "." (every entry covers its subdomains anyway) */
+static void
+hs_strip_wild(const unsigned char **pp, size_t *np)
+{
+    if (*np >= 2 && (*pp)[0] == '*' && (*pp)[1] == '.') {
+        *pp += 2;
+        *np -= 2;
+    } else if (*np >= 1 && (*pp)[0] == '.') {
+        *pp += 1;
+        *np -= 1;
+    }
+}
+
 /*
  * hs_hosts_line - a hosts-file line ("0.0.0.0 evil.example", the form many
  * published blocklists use): skip the null-route address and keep the name;
@@ -733,13 +746,7 @@ hs_normalize(const unsigned char *p, size_t n, char *out, size_t outlen, size_t 
             *why = "blank or control byte inside the entry";
             return -1;
         }
-    if (n >= 2 && p[0] == '*' && p[1] == '.') {
-        p += 2;
-        n -= 2;
-    } else if (n >= 1 && p[0] == '.') {
-        p++;
-        n--;
-    }
+    hs_strip_wild(&p, &n);
     if (hs_take_host(&p, &n, why) < 0)
         return -1;
     if (n >= 2 && p[0] == '[' && p[n - 1] == ']') {
@@ -750,13 +757,7 @@ hs_normalize(const unsigned char *p, size_t n, char *out, size_t outlen, size_t 
             *why = "bad IPv6 address";
         return -1;
     }
-    if (n >= 2 && p[0] == '*' && p[1] == '.') {
-        p += 2;
-        n -= 2;
-    } else if (n >= 1 && p[0] == '.') {
-        p++;
-        n--;
-    }
+    hs_strip_wild(&p, &n);
     if (n > 0 && p[n - 1] == '.')
         n--;
     for (i = 0; i < n; i++)

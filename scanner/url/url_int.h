@@ -31,4 +31,15 @@ uint32_t tm_url_utf8_next(const unsigned char *s, size_t n, size_t *i);
 /* tm_url_defang_at - length of a defanged dot ("[.]", "(dot)", ...) at p, else 0 */
 size_t tm_url_defang_at(const unsigned char *p, size_t n);
 
+/* tm_url_fullwidth_dot - length of a U+3002, U+FF0E or U+FF61 at s (dots as IDNA maps them), else 0 */
+static inline size_t
+tm_url_fullwidth_dot(const unsigned char *s, size_t n)
+{
+    if (n >= 3 && ((s[0] == 0xe3 && s[1] == 0x80 && s[2] == 0x82) ||
+                   (s[0] == 0xef && s[1] == 0xbc && s[2] == 0x8e) ||
+                   (s[0] == 0xef && s[1] == 0xbd && s[2] == 0xa1)))
+        return 3;
+    return 0;
+}
+
 #endif
