@@ -651,13 +651,21 @@ render_part(struct tm_task *t, const struct tm_mime_part *p, struct tm_buf *text
 {
     const char *cs = p->charset;
     struct tm_str raw, norm;
-    size_t start = text->len, keep;
+    size_t start = text->len, keep, cslen = cs ? strlen(cs) : 0;
     tm_rc rc;
 
     *chars = 0;
     if ((rc = sa_decode(t, p, &raw)) != TM_OK)
         return rc;
-    rc = tm_text_normalize(t, cs, cs ? strlen(cs) : 0, raw.p, raw.len, 0, &norm, chars);
+    if (cs == NULL && effective_html(p)) {
+        /* no charset parameter: the one the document declares in a <meta> */
+        struct tm_str m = tm_html_sniff_charset(raw.p, raw.len);
+        if (m.len > 0) {
+            cs = (const char *)m.p;
+            cslen = m.len;
+        }
+    }
+    rc = tm_text_normalize(t, cs, cslen, raw.p, raw.len, 0, &norm, chars);
     if (rc != TM_OK)
         return rc;
     if (raw.len > 0 && effective_html(p)) {

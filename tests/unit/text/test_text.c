@@ -369,6 +369,35 @@ TM_TEST(text_body_no_subject_html)
     tm_engine_unref(eng);
 }
 
+/*
+ * An HTML part without a charset parameter is read in the charset its
+ * <meta> declares: windows-1251 bytes E0 E1 E2 are U+0430 U+0431 U+0432
+ * (Cyrillic a, be, ve), D0 B0 D0 B1 D0 B2 in UTF-8 (hand-checked against the
+ * code page table).
+ */
+TM_TEST(text_body_html_meta_charset)
+{
+    struct tm_limits lim = tm_limits_default();
+    struct tm_engine *eng = tm_engine_new_bare(&lim);
+    struct tm_task *t = tm_task_new(eng);
+    const struct tm_textset *ts;
+    size_t i;
+    int found = 0;
+
+    REQUIRE(t != NULL);
+    ts = one_body(t, "Content-Type: text/html\nContent-Transfer-Encoding: 8bit\n\n"
+                     "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; "
+                     "charset=windows-1251\"></head><body><p>x \xE0\xE1\xE2 y</p></body></html>\n");
+    REQUIRE(ts != NULL);
+    for (i = 0; i < ts->n; i++)
+        if (ts->v[i].len >= 10 &&
+            memcmp(ts->v[i].p, "x \xD0\xB0\xD0\xB1\xD0\xB2 y", 10) == 0)
+            found = 1;
+    CHECK(found);
+    tm_task_free(t);
+    tm_engine_unref(eng);
+}
+
 TM_TEST(text_limits_clip)
 {
     struct tm_limits lim = tm_limits_default();
@@ -400,4 +429,5 @@ TM_TEST(text_limits_clip)
 
 const struct tm_test tests_text[] = {
     TM_TEST_ENTRY(text_golden), TM_TEST_ENTRY(text_body_subject_and_paragraphs),
-    TM_TEST_ENTRY(text_body_no_subject_html), TM_TEST_ENTRY(text_limits_clip), TM_TEST_END};
+    TM_TEST_ENTRY(text_body_no_subject_html), TM_TEST_ENTRY(text_body_html_meta_charset),
+    TM_TEST_ENTRY(text_limits_clip), TM_TEST_END};
