@@ -397,8 +397,9 @@ tm_report_text(struct tm_task *t, const struct tm_report_opts *o, struct tm_json
             line(j, "  finding: ", tm_finding_name((enum tm_finding)i), 100, "\n");
     if (o->verdict != NULL) {
         const struct tm_verdict *v = o->verdict;
-        snprintf(buf, sizeof(buf), "  score %.2f / %.2f: %s\n", v->score, v->required,
-                 tm_action_name(v->action));
+        snprintf(buf, sizeof(buf), "  score %.2f / %.2f: %s%s%.100s%s\n", v->score, v->required,
+                 tm_action_name(v->action), v->forced_by ? " (forced by " : "",
+                 v->forced_by ? v->forced_by : "", v->forced_by ? ")" : "");
         tm_json_raw(j, buf);
         for (i = 0; i < v->n; i++) {
             const struct tm_symbol *y = &v->syms[i];
