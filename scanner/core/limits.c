@@ -37,6 +37,13 @@ const struct tm_limit_def tm_limit_table[] = {
     LIM(text_max_uri_len, 8192, 64, 1u << 20, "bytes of one URL"),
     LIM(html_max_nodes, 100000, 16, 100000000, "HTML elements parsed per part; parsing stops there"),
     LIM(html_max_depth, 256, 8, 10000, "HTML element nesting followed per part"),
+    LIM(av_max_filesize, 25u << 20, 1024, (size_t)4 << 30,
+        "bytes of one file inside an attachment that ClamAV scans"),
+    LIM(av_max_scansize, 100u << 20, 1024, (size_t)4 << 30,
+        "bytes ClamAV scans per attachment, unpacked files together"),
+    LIM(av_max_recursion, 16, 1, 100, "archive nesting ClamAV follows"),
+    LIM(av_max_files, 10000, 1, 1000000, "files ClamAV unpacks per attachment"),
+    LIM(av_max_scantime, 120000, 100, 3600000, "milliseconds ClamAV spends per attachment"),
 };
 const size_t tm_limit_count = sizeof(tm_limit_table) / sizeof(tm_limit_table[0]);
 

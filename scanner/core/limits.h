@@ -32,6 +32,11 @@ struct tm_limits {
     size_t text_max_uri_len;      /* bytes of one URL */
     size_t html_max_nodes;        /* HTML elements parsed per part */
     size_t html_max_depth;        /* HTML element nesting followed per part */
+    size_t av_max_filesize;       /* libclamav: bytes of one file inside an attachment */
+    size_t av_max_scansize;       /* libclamav: bytes scanned per attachment */
+    size_t av_max_recursion;      /* libclamav: archive nesting */
+    size_t av_max_files;          /* libclamav: files per attachment */
+    size_t av_max_scantime;       /* libclamav: milliseconds per attachment */
 };
 
 struct tm_limit_def {
