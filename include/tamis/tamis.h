@@ -43,10 +43,12 @@ struct tamis_engine *tamis_engine_new(void);
 
 /*
  * tamis_engine_set - before tamis_engine_build: a limit ("mime_max_depth",
- * see `tamis limits`), "cache_dir" (compiled rules; "" for none) or an action
- * threshold ("action.reject", "action.add_header", "action.rewrite_subject",
- * "action.soft_reject"; a negative value disables the action). Writes a
- * message to err on failure.
+ * see `tamis limits`), "cache_dir" (compiled rules; "" for none), "av_db"
+ * (a ClamAV database directory or file: attachments are scanned with
+ * libclamav; "" for none, the default) or an action threshold
+ * ("action.reject", "action.add_header", "action.rewrite_subject",
+ * "action.soft_reject", "action.quarantine"; a negative value disables the
+ * action). Writes a message to err on failure.
  */
 int tamis_engine_set(struct tamis_engine *e, const char *name, const char *value, char *err,
                      size_t errlen);

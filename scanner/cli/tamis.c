@@ -39,7 +39,8 @@ usage(FILE *f)
     fputs("usage: tamis scan [--json] [--pretty] [-o name=value]... [--rules PATH]... [--no-rules]\n"
           "                  [--explain]"
           " [--all-hits] [--action NAME=SCORE]... [--cache DIR | --no-cache]\n"
-          "                  [--url-blocklist FILE]... [--url-allowlist FILE]... FILE|DIR|-...\n"
+          "                  [--url-blocklist FILE]... [--url-allowlist FILE]...\n"
+          "                  [--av-db PATH | --no-av] [--av-all-parts] FILE|DIR|-...\n"
           "       tamis rules check [--json] [--cache DIR | --no-cache] PATH...\n"
           "       tamis limits\n"
           "       tamis version\n"
@@ -55,12 +56,16 @@ usage(FILE *f)
           "--explain   show for each hit the target, piece, offset and matched text\n"
           "--all-hits  also list every rule that hit, sub-rules included (rule_hits)\n"
           "--action    score threshold of an action: add_header, rewrite_subject,\n"
-          "            soft_reject, reject (a negative score disables it)\n"
+          "            soft_reject, quarantine, reject (a negative score disables it)\n"
           "--cache     directory for compiled rule databases (default ~/.cache/tamis)\n"
           "--url-blocklist  a file of hosts/domains (one per line, # comments); a URL whose\n"
           "            host or a parent domain is listed hits TAMIS_URL_BLOCKLISTED (default\n"
           "            action: reject); repeatable\n"
           "--url-allowlist  hosts/domains never blocked (beats the blocklist); repeatable\n"
+          "--av-db     ClamAV database directory or file for attachments (default:\n"
+          "            /var/lib/clamav from freshclam, else the test signatures in the\n"
+          "            rules' av/ directory); --no-av scans no attachments;\n"
+          "            --av-all-parts scans text parts too\n"
           "rules check load and compile a rule set; print counts per type and engine and\n"
           "            every unsupported rule with the reason (--json: one entry per rule)\n",
           f);
@@ -191,6 +196,9 @@ struct scan_args {
     size_t nrules;
     const char **lists[2]; /* --url-blocklist, --url-allowlist files */
     size_t nlists[2];
+    const char *av_db;     /* --av-db */
+    int no_av, av_all;
+    char av_buf[4096];
     char cache_buf[4096];
     int no_cache, no_rules;
     int json, pretty, explain, all_hits;
@@ -215,9 +223,13 @@ scan_option(struct scan_args *sa, int argc, char **argv, int *i)
         sa->no_cache = 1;
     } else if (strcmp(a, "--no-rules") == 0) {
         sa->no_rules = 1;
+    } else if (strcmp(a, "--no-av") == 0) {
+        sa->no_av = 1;
+    } else if (strcmp(a, "--av-all-parts") == 0) {
+        sa->av_all = 1;
     } else if (strcmp(a, "--rules") == 0 || strcmp(a, "--cache") == 0 || strcmp(a, "-o") == 0 ||
                strcmp(a, "--action") == 0 || strcmp(a, "--url-blocklist") == 0 ||
-               strcmp(a, "--url-allowlist") == 0) {
+               strcmp(a, "--url-allowlist") == 0 || strcmp(a, "--av-db") == 0) {
         const char *v;
         if (*i + 1 >= argc) {
             fprintf(stderr, "tamis: %s needs a value\n", a);
@@ -227,6 +239,8 @@ scan_option(struct scan_args *sa, int argc, char **argv, int *i)
         if (strcmp(a, "--rules") == 0) {
             sa->rules = tm_xrealloc(sa->rules, (sa->nrules + 1) * sizeof(*sa->rules));
             sa->rules[sa->nrules++] = v;
+        } else if (strcmp(a, "--av-db") == 0) {
+            sa->av_db = v;
         } else if (strncmp(a, "--url-", 6) == 0) {
             int k = a[6] == 'a';
             sa->lists[k] = tm_xrealloc(sa->lists[k], (sa->nlists[k] + 1) * sizeof(**sa->lists));
@@ -253,7 +267,7 @@ scan_option(struct scan_args *sa, int argc, char **argv, int *i)
                 d = strtod(eq + 1, &end);
                 if (act <= 0 || end == eq + 1 || *end != '\0') {
                     fprintf(stderr, "tamis: --action %s: want add_header, rewrite_subject, "
-                                    "soft_reject or reject = a number\n", v);
+                                    "soft_reject, quarantine or reject = a number\n", v);
                     return -1;
                 }
                 sa->so.cfg.threshold[act] = d;
@@ -309,6 +323,24 @@ build_scanner(struct scan_args *sa, int quiet_warnings, tm_rc *rcp)
     sa->so.nurl_blocklists = sa->nlists[0];
     sa->so.url_allowlists = sa->lists[1];
     sa->so.nurl_allowlists = sa->nlists[1];
+    sa->so.av_all_leaves = sa->av_all;
+    if (sa->no_av) {
+        sa->so.av_db = NULL;
+    } else if (sa->av_db != NULL) {
+        sa->so.av_db = sa->av_db;
+    } else {
+        int fallback = 0;
+        sa->so.av_db = tm_scanner_default_av_db(TAMIS_RULES_DIR, sa->av_buf, sizeof(sa->av_buf),
+                                                &fallback);
+        if (sa->so.av_db == NULL)
+            fprintf(stderr, "tamis: warning: no ClamAV database (none in /var/lib/clamav, no "
+                            "%s/av); attachments are not scanned for malware\n",
+                    TAMIS_RULES_DIR);
+        else if (fallback)
+            fprintf(stderr, "tamis: warning: no ClamAV database in /var/lib/clamav (run "
+                            "freshclam); using the test signatures of %s (EICAR and Tamis "
+                            "test files only)\n", sa->so.av_db);
+    }
     if (sa->no_cache)
         sa->so.cache_dir = NULL;
     else if (sa->cache_buf[0] != '\0')
@@ -479,6 +511,7 @@ cmd_rules_check(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    sa.no_av = 1; /* rules check: the rules only */
     sc = build_scanner(&sa, sa.json, &brc);
     if (sc == NULL || sc->matcher == NULL || sc->scorer == NULL) {
         tm_scanner_free(sc);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "av/av.h"
 #include "core/arena.h"
 #include "core/task.h"
 #include "html/html.h"
@@ -606,6 +607,56 @@ ev_charset_missing(const struct eval_call *c, struct tm_task *t, struct eval_out
     return TM_OK;
 }
 
+/* ---- attachments (scanner/av) ----------------------------------------------------- */
+
+/* av_result - one hit per scanned object with result r: "SIGNATURE in part P (filename)" */
+static tm_rc
+av_result(struct tm_task *t, struct eval_out *o, enum tm_av_result r)
+{
+    const struct tm_av_report *rep = tm_av_task_report(t);
+    char path[64];
+    size_t i;
+    tm_rc rc;
+
+    if (rep == NULL)
+        return TM_OK;
+    for (i = 0; i < rep->n; i++) {
+        const struct tm_av_hit *h = &rep->v[i];
+        if (h->result != r)
+            continue;
+        tm_mime_part_path(h->part, path, sizeof(path));
+        rc = hit(o, "%.120s in part %s%s%.120s%s", h->signature ? h->signature : "?", path,
+                 h->filename ? " (" : "", h->filename ? h->filename : "", h->filename ? ")" : "");
+        if (rc != TM_OK)
+            return rc;
+    }
+    return TM_OK;
+}
+
+/* tamis_av_virus() - ClamAV found malware in an attachment */
+static tm_rc
+ev_av_virus(const struct eval_call *c, struct tm_task *t, struct eval_out *o)
+{
+    (void)c;
+    return av_result(t, o, TM_AV_INFECTED);
+}
+
+/* tamis_av_limits() - an attachment was not scanned to the end: a ClamAV limit */
+static tm_rc
+ev_av_limits(const struct eval_call *c, struct tm_task *t, struct eval_out *o)
+{
+    (void)c;
+    return av_result(t, o, TM_AV_LIMITS);
+}
+
+/* tamis_av_encrypted() - an encrypted archive or document that ClamAV cannot look into */
+static tm_rc
+ev_av_encrypted(const struct eval_call *c, struct tm_task *t, struct eval_out *o)
+{
+    (void)c;
+    return av_result(t, o, TM_AV_ENCRYPTED);
+}
+
 /* ---- findings ------------------------------------------------------------------ */
 
 /* tamis_finding('NAME') - the parsers recorded finding NAME (findings.h) */
@@ -636,6 +687,9 @@ static const struct eval_def defs[] = {
     {"tamis_html_hidden_text", ev_html_hidden_text, 1},
     {"tamis_charset_mismatch", ev_charset_mismatch, 0},
     {"tamis_charset_missing", ev_charset_missing, 0},
+    {"tamis_av_virus", ev_av_virus, 0},
+    {"tamis_av_limits", ev_av_limits, 0},
+    {"tamis_av_encrypted", ev_av_encrypted, 0},
     {"tamis_finding", ev_finding, 2},
 };
 

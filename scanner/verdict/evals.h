@@ -1,8 +1,8 @@
 /*
  * evals.h - Tamis's native eval: functions, the heuristics that are not a
  * regex over one target: URL blocking, phishing-link and URL-obfuscation
- * checks, HTML hidden text and image-only mail, charset problems, and the
- * parsers' findings. A rule uses one as SpamAssassin rules use eval:
+ * checks, HTML hidden text and image-only mail, charset problems, ClamAV's
+ * results on attachments (scanner/av), and the parsers' findings. A rule uses one as SpamAssassin rules use eval:
  *
  *     body   TAMIS_URL_IP        eval:tamis_url_ip()
  *     header TAMIS_CHARSET_MISS  eval:tamis_charset_missing()

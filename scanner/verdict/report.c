@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "av/av.h"
 #include "core/json.h"
 #include "core/task.h"
 #include "mime/addr.h"
@@ -98,6 +99,10 @@ verdict_json(const struct tm_report_opts *o, struct tm_json *j)
     if (v->forced_by != NULL) {
         tm_json_key(j, "forced_by");
         tm_json_str(j, v->forced_by);
+    }
+    if (v->smtp_reply != NULL) {
+        tm_json_key(j, "smtp_reply");
+        tm_json_str(j, v->smtp_reply);
     }
     tm_json_key(j, "score");
     tm_json_double(j, v->score);
@@ -249,6 +254,39 @@ html_json(struct tm_task *t, struct tm_json *j)
     tm_json_end_arr(j);
 }
 
+/* av_json - "av": ClamAV's result for each attachment scanned (absent when AV is off) */
+static void
+av_json(struct tm_task *t, struct tm_json *j)
+{
+    const struct tm_av_report *rep = tm_av_task_report(t);
+    char path[256];
+    size_t i;
+
+    if (rep == NULL)
+        return;
+    tm_json_key(j, "av");
+    tm_json_arr(j);
+    for (i = 0; i < rep->n; i++) {
+        const struct tm_av_hit *h = &rep->v[i];
+        tm_json_obj(j);
+        tm_mime_part_path(h->part, path, sizeof(path));
+        tm_json_key(j, "path");
+        tm_json_str(j, path);
+        if (h->uu >= 0) {
+            tm_json_key(j, "uuencoded");
+            tm_json_uint(j, (unsigned long long)h->uu);
+        }
+        tm_json_key(j, "filename");
+        tm_json_str(j, h->filename);
+        tm_json_key(j, "result");
+        tm_json_str(j, tm_av_result_name(h->result));
+        tm_json_key(j, "signature");
+        tm_json_str(j, h->result == TM_AV_CLEAN ? NULL : h->signature);
+        tm_json_end_obj(j);
+    }
+    tm_json_end_arr(j);
+}
+
 tm_rc
 tm_report_json(struct tm_task *t, const struct tm_report_opts *o, struct tm_json *j)
 {
@@ -322,6 +360,7 @@ tm_report_json(struct tm_task *t, const struct tm_report_opts *o, struct tm_json
     tm_json_end_arr(j);
     urls_json(t, j);
     html_json(t, j);
+    av_json(t, j);
     tm_json_key(j, "findings");
     tm_json_arr(j);
     for (i = 0; i < TM_F__COUNT; i++)
@@ -395,6 +434,18 @@ tm_report_text(struct tm_task *t, const struct tm_report_opts *o, struct tm_json
     for (i = 0; i < TM_F__COUNT; i++)
         if (t->findings[i])
             line(j, "  finding: ", tm_finding_name((enum tm_finding)i), 100, "\n");
+    {
+        const struct tm_av_report *rep = tm_av_task_report(t);
+        for (i = 0; rep != NULL && i < rep->n; i++) {
+            const struct tm_av_hit *h = &rep->v[i];
+            tm_mime_part_path(h->part, path, sizeof(path));
+            snprintf(buf, sizeof(buf), "  av: part %s%s %s%s%.200s\n", path,
+                     h->uu >= 0 ? " (uuencoded)" : "", tm_av_result_name(h->result),
+                     h->result != TM_AV_CLEAN && h->signature ? " " : "",
+                     h->result != TM_AV_CLEAN && h->signature ? h->signature : "");
+            line(j, "", buf, 400, "");
+        }
+    }
     if (o->verdict != NULL) {
         const struct tm_verdict *v = o->verdict;
         snprintf(buf, sizeof(buf), "  score %.2f / %.2f: %s%s%.100s%s\n", v->score, v->required,

@@ -8,8 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <dirent.h>
 #include <openssl/evp.h>
+#include <sys/stat.h>
 
+#include "core/arena.h"
 #include "core/task.h"
 #include "mime/mime.h"
 #include "url/list.h"
@@ -78,6 +81,31 @@ tm_scanner_new(const struct tm_scanner_opts *o, struct tm_scanner **out, char *e
         snprintf(err, errlen, "out of memory");
         return TM_ENOMEM;
     }
+    if (o->av_db != NULL) {
+        struct tm_av *av = NULL;
+        const struct tm_limits *l = &o->limits;
+        char e[512];
+        memset(&sc->av_opts, 0, sizeof(sc->av_opts));
+        snprintf(sc->av_db_path, sizeof(sc->av_db_path), "%s", o->av_db);
+        sc->av_opts.db = sc->av_db_path;
+        sc->av_opts.all_leaves = o->av_all_leaves;
+        sc->av_opts.max_filesize = l->av_max_filesize;
+        sc->av_opts.max_scansize = l->av_max_scansize;
+        sc->av_opts.max_recursion = (unsigned)l->av_max_recursion;
+        sc->av_opts.max_files = (unsigned)l->av_max_files;
+        sc->av_opts.max_scantime_ms = (unsigned)l->av_max_scantime;
+        if (tm_av_new(&sc->av_opts, &av, &sc->av_sigs, e, sizeof(e)) != TM_OK) {
+            snprintf(err, errlen, "ClamAV database %s: %s", o->av_db, e);
+            *out = sc;
+            return TM_EIO;
+        }
+        if ((sc->av = tm_av_slot_new(av)) == NULL) {
+            tm_av_unref(av);
+            snprintf(err, errlen, "out of memory");
+            *out = sc;
+            return TM_ENOMEM;
+        }
+    }
     if (o->nrule_paths > 0) {
         sc->has_rules = 1;
         lrc = tm_rules_load(&sc->rules, o->rule_paths, o->nrule_paths);
@@ -100,6 +128,12 @@ tm_scanner_new(const struct tm_scanner_opts *o, struct tm_scanner **out, char *e
                 return TM_ENOMEM;
             }
             EVP_DigestUpdate(sha, sc->rules.sha256, 32);
+            if (sc->av != NULL) {
+                /* the AV database in force: its path and signature count */
+                EVP_DigestUpdate(sha, "av:", 3);
+                EVP_DigestUpdate(sha, sc->av_db_path, strlen(sc->av_db_path) + 1);
+                EVP_DigestUpdate(sha, &sc->av_sigs, sizeof(sc->av_sigs));
+            }
             lrc = load_lists(sc, o, sha, err, errlen);
             EVP_DigestFinal_ex(sha, md, &mdlen);
             EVP_MD_CTX_free(sha);
@@ -109,7 +143,7 @@ tm_scanner_new(const struct tm_scanner_opts *o, struct tm_scanner **out, char *e
             }
             for (i = 0; i < 32; i++)
                 snprintf(sc->rules_version + 2 * i, 3, "%02x",
-                         sc->url_block || sc->url_allow ? md[i] : sc->rules.sha256[i]);
+                         sc->url_block || sc->url_allow || sc->av ? md[i] : sc->rules.sha256[i]);
         }
         tm_evals_build(&sc->rules, &sc->evals);
         memset(&mo, 0, sizeof(mo));
@@ -150,6 +184,7 @@ tm_scanner_free(struct tm_scanner *sc)
     tm_evals_free(sc->evals);
     tm_hostset_free(sc->url_block);
     tm_hostset_free(sc->url_allow);
+    tm_av_slot_free(sc->av);
     tm_match_free(sc->matcher);
     if (sc->has_rules)
         tm_rules_free(&sc->rules);
@@ -189,21 +224,126 @@ tm_scanner_default_cache_dir(char *buf, size_t buflen)
     return buf;
 }
 
+/*
+ * undecided_scan - the scan failed (rc): the verdict is TAMIS_SCAN_ERROR
+ * with the undecided action (tempfail by default), never a silent pass
+ */
+static tm_rc
+undecided_scan(const struct tm_scanner *sc, struct tm_task *t, tm_rc rc, struct tm_verdict *v)
+{
+    const char **opt;
+
+    tm_task_fail(t, rc);
+    memset(v, 0, sizeof(*v));
+    v->required = 5.0;
+    opt = tm_arena_calloc(t->arena, 1, sizeof(*opt));
+    if (opt != NULL)
+        opt[0] = tm_rc_str(rc);
+    (void)tm_verdict_undecided(t, &sc->cfg, TM_SYM_SCAN_ERROR,
+                               "The message could not be scanned to the end", opt, opt ? 1 : 0,
+                               v);
+    return rc;
+}
+
+/* undecided_av - parts ClamAV could not scan: TAMIS_AV_ERROR and the undecided action */
+static tm_rc
+undecided_av(const struct tm_scanner *sc, struct tm_task *t, const struct tm_av_report *rep,
+             struct tm_verdict *v)
+{
+    const char **opt;
+    size_t i, n = 0;
+    char path[64], buf[300];
+
+    for (i = 0; i < rep->n; i++)
+        n += rep->v[i].result == TM_AV_ERROR;
+    if (n == 0)
+        return TM_OK;
+    if ((opt = tm_arena_calloc(t->arena, n, sizeof(*opt))) == NULL)
+        return TM_ENOMEM;
+    for (i = 0, n = 0; i < rep->n; i++) {
+        const struct tm_av_hit *h = &rep->v[i];
+        if (h->result != TM_AV_ERROR)
+            continue;
+        tm_mime_part_path(h->part, path, sizeof(path));
+        snprintf(buf, sizeof(buf), "part %s%s%.100s: %.120s", path, h->filename ? " " : "",
+                 h->filename ? h->filename : "", h->signature ? h->signature : "error");
+        if ((opt[n] = tm_arena_strdup(t->arena, buf)) == NULL)
+            return TM_ENOMEM;
+        n++;
+    }
+    return tm_verdict_undecided(t, &sc->cfg, TM_SYM_AV_ERROR,
+                                "ClamAV could not scan an attachment; not passed as clean", opt,
+                                n, v);
+}
+
+const char *
+tm_scanner_default_av_db(const char *rules_dir, char *buf, size_t buflen, int *fallback)
+{
+    static const char *const exts[] = {".cvd", ".cld", ".cud"};
+    struct stat st;
+    DIR *d;
+    struct dirent *e;
+    int found = 0;
+    size_t k, n;
+
+    *fallback = 0;
+    if ((d = opendir("/var/lib/clamav")) != NULL) {
+        while (!found && (e = readdir(d)) != NULL) {
+            n = strlen(e->d_name);
+            for (k = 0; k < TM_NELEM(exts); k++)
+                if (n > 4 && strcmp(e->d_name + n - 4, exts[k]) == 0)
+                    found = 1;
+        }
+        closedir(d);
+    }
+    if (found) {
+        snprintf(buf, buflen, "/var/lib/clamav");
+        return buf;
+    }
+    if (rules_dir == NULL)
+        return NULL;
+    snprintf(buf, buflen, "%s/av", rules_dir);
+    if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
+        return NULL;
+    *fallback = 1;
+    return buf;
+}
+
+tm_rc
+tm_scanner_reload_av(struct tm_scanner *sc, struct tm_av_reload_stats *st, char *err,
+                     size_t errlen)
+{
+    if (sc->av == NULL) {
+        snprintf(err, errlen, "no ClamAV database is in use");
+        return TM_EINVAL;
+    }
+    return tm_av_slot_reload(sc->av, &sc->av_opts, st, err, errlen);
+}
+
 tm_rc
 tm_scanner_scan(const struct tm_scanner *sc, struct tm_match_scratch *ms, struct tm_task *t,
                 const unsigned char *msg, size_t len, int explain, struct tm_verdict *v)
 {
+    const struct tm_av_report *rep = NULL;
     struct tm_match_result res;
     tm_rc rc;
 
     memset(v, 0, sizeof(*v));
     rc = tm_mime_parse(t, msg, len);
-    if (rc != TM_OK || !sc->has_rules || sc->matcher == NULL)
-        return rc;
-    if ((rc = tm_match_scan(sc->matcher, ms, t, explain, &res)) != TM_OK ||
-        (rc = tm_evals_run(sc->evals, &sc->env, t, &res)) != TM_OK) {
-        tm_task_fail(t, rc);
-        return rc;
+    if (rc != TM_OK)
+        return undecided_scan(sc, t, rc, v);
+    if (sc->av != NULL) {
+        struct tm_av *av = tm_av_slot_get(sc->av);
+        rc = tm_av_scan_task(av, t, &rep);
+        tm_av_unref(av);
+        if (rc != TM_OK)
+            return undecided_scan(sc, t, rc, v);
     }
-    return tm_verdict_compute(sc->scorer, t, &res, &sc->cfg, v);
+    if (sc->has_rules && sc->matcher != NULL) {
+        if ((rc = tm_match_scan(sc->matcher, ms, t, explain, &res)) != TM_OK ||
+            (rc = tm_evals_run(sc->evals, &sc->env, t, &res)) != TM_OK ||
+            (rc = tm_verdict_compute(sc->scorer, t, &res, &sc->cfg, v)) != TM_OK)
+            return undecided_scan(sc, t, rc, v);
+    }
+    return rep != NULL ? undecided_av(sc, t, rep, v) : TM_OK;
 }

@@ -12,6 +12,7 @@
 #include "core/core.h"
 #include "core/limits.h"
 #include "match/match.h"
+#include "av/av.h"
 #include "rules/rules.h"
 #include "verdict/evals.h"
 #include "verdict/verdict.h"
@@ -30,6 +31,10 @@ struct tm_scanner {
     struct tm_evals *evals;          /* native eval: functions bound to rules */
     struct tm_hostset *url_block;    /* URL blocklist (all files), or NULL */
     struct tm_hostset *url_allow;    /* URL allowlist (all files), or NULL */
+    struct tm_av_slot *av;           /* ClamAV engine in force (reloadable), or NULL */
+    struct tm_av_opts av_opts;       /* how it was loaded (the reload uses the same) */
+    unsigned av_sigs;                /* signatures loaded */
+    char av_db_path[4096];
     struct tm_evals_env env;
     char rules_version[65]; /* hex sha256 of the rule files and URL lists, "" without rules */
 };
@@ -44,6 +49,8 @@ struct tm_scanner_opts {
     size_t nurl_blocklists;
     const char *const *url_allowlists; /* besides the rules' url_allowlist */
     size_t nurl_allowlists;
+    const char *av_db;                 /* ClamAV database directory or file; NULL: no AV */
+    int av_all_leaves;                 /* scan text leaves too */
 };
 
 /*
@@ -62,6 +69,23 @@ void tm_scanner_free(struct tm_scanner *sc);
  * "unsupported", and *why when it does not (or why not on Hyperscan).
  */
 const char *tm_scanner_rule_status(const struct tm_scanner *sc, size_t i, const char **why);
+
+/*
+ * tm_scanner_default_av_db - the ClamAV database to use when none is named:
+ * freshclam's directory (/var/lib/clamav) when it holds a database, else the
+ * test signatures shipped with the rules (rules_dir/av); *fallback is set
+ * in that case, for the caller's warning. NULL when neither exists.
+ */
+const char *tm_scanner_default_av_db(const char *rules_dir, char *buf, size_t buflen,
+                                     int *fallback);
+
+/*
+ * tm_scanner_reload_av - load the ClamAV database again (new signatures)
+ * and swap it in; scans in flight finish on the old one; a database that
+ * fails to load leaves the old one serving (err says why).
+ */
+tm_rc tm_scanner_reload_av(struct tm_scanner *sc, struct tm_av_reload_stats *st, char *err,
+                           size_t errlen);
 
 /* tm_scanner_default_cache_dir - $XDG_CACHE_HOME/tamis or ~/.cache/tamis */
 const char *tm_scanner_default_cache_dir(char *buf, size_t buflen);

@@ -32,6 +32,7 @@ struct tamis_engine {
     const char **paths;
     size_t npaths;
     char cache_dir[4096];
+    char av_db[4096]; /* "" : no AV */
     struct tm_scanner *sc; /* NULL until built */
     atomic_flag building;
 };
@@ -88,6 +89,10 @@ tamis_engine_set(struct tamis_engine *e, const char *name, const char *value, ch
         snprintf(e->cache_dir, sizeof(e->cache_dir), "%s", value);
         return TAMIS_OK;
     }
+    if (strcmp(name, "av_db") == 0) {
+        snprintf(e->av_db, sizeof(e->av_db), "%s", value);
+        return TAMIS_OK;
+    }
     if (strncmp(name, "action.", 7) == 0) {
         int a = tm_action_parse(name + 7);
         char *end;
@@ -125,6 +130,7 @@ tamis_engine_build(struct tamis_engine *e, char *err, size_t errlen)
     e->opts.rule_paths = e->paths;
     e->opts.nrule_paths = e->npaths;
     e->opts.cache_dir = e->cache_dir[0] ? e->cache_dir : NULL;
+    e->opts.av_db = e->av_db[0] ? e->av_db : NULL;
     err[0] = '\0';
     rc = tm_scanner_new(&e->opts, &e->sc, err, errlen);
     if (rc == TM_OK)

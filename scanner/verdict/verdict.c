@@ -63,8 +63,8 @@ struct tm_scorer {
     double *scores;     /* per rule */
 };
 
-static const char *const action_names[TM_ACT__COUNT] = {"no action", "add header", "rewrite subject",
-                                                         "soft reject", "reject"};
+static const char *const action_names[TM_ACT__COUNT] = {
+    "no action", "add header", "rewrite subject", "soft reject", "quarantine", "reject"};
 
 const char *
 tm_action_name(enum tm_action a)
@@ -75,8 +75,8 @@ tm_action_name(enum tm_action a)
 int
 tm_action_parse(const char *s)
 {
-    static const char *const alt[TM_ACT__COUNT] = {"no_action", "add_header", "rewrite_subject",
-                                                   "soft_reject", "reject"};
+    static const char *const alt[TM_ACT__COUNT] = {"no_action",   "add_header", "rewrite_subject",
+                                                   "soft_reject", "quarantine", "reject"};
     int i;
 
     for (i = 0; i < TM_ACT__COUNT; i++)
@@ -92,8 +92,10 @@ tm_verdict_cfg_default(struct tm_verdict_cfg *c)
     c->threshold[TM_ACT_ADD_HEADER] = 5.0;
     c->threshold[TM_ACT_REWRITE_SUBJECT] = -1;
     c->threshold[TM_ACT_SOFT_REJECT] = -1;
+    c->threshold[TM_ACT_QUARANTINE] = -1;
     c->threshold[TM_ACT_REJECT] = 15.0;
     c->required_from_rules = 1;
+    c->undecided = TM_ACT_SOFT_REJECT;
 }
 
 /* ---- meta expression parser ---------------------------------------------- */
@@ -551,6 +553,48 @@ cmp_sym(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
+void
+tm_verdict_reply(struct tm_verdict *v)
+{
+    /* SMTP replies that name no rule, signature or component (RFC 3463 codes) */
+    if (v->action == TM_ACT_REJECT)
+        v->smtp_reply = "550 5.7.1 Message rejected by content policy";
+    else if (v->action == TM_ACT_SOFT_REJECT)
+        v->smtp_reply = "451 4.7.1 Message not accepted now, try again later";
+    else
+        v->smtp_reply = NULL;
+}
+
+tm_rc
+tm_verdict_undecided(struct tm_task *t, const struct tm_verdict_cfg *cfg, const char *name,
+                     const char *description, const char *const *options, size_t noptions,
+                     struct tm_verdict *v)
+{
+    struct tm_symbol *syms = tm_arena_calloc(t->arena, v->n + 1, sizeof(*syms));
+    struct tm_symbol *y;
+
+    if (syms == NULL)
+        return TM_ENOMEM;
+    if (v->n > 0)
+        memcpy(syms, v->syms, v->n * sizeof(*syms));
+    y = &syms[v->n];
+    y->name = name;
+    y->score = 0;
+    y->description = description;
+    y->rule = TM_SYM_NO_RULE;
+    y->count = 1;
+    y->options = options;
+    y->noptions = noptions;
+    v->syms = syms;
+    v->n++;
+    if (cfg->undecided > v->action) {
+        v->action = cfg->undecided;
+        v->forced_by = name;
+    }
+    tm_verdict_reply(v);
+    return TM_OK;
+}
+
 tm_rc
 tm_verdict_compute(const struct tm_scorer *s, struct tm_task *t, struct tm_match_result *res,
                    const struct tm_verdict_cfg *cfg, struct tm_verdict *out)
@@ -625,5 +669,6 @@ tm_verdict_compute(const struct tm_scorer *s, struct tm_task *t, struct tm_match
             out->forced_by = r->name;
         }
     }
+    tm_verdict_reply(out);
     return TM_OK;
 }

@@ -26,7 +26,8 @@ enum tm_action {
     TM_ACT_NONE,
     TM_ACT_ADD_HEADER,
     TM_ACT_REWRITE_SUBJECT,
-    TM_ACT_SOFT_REJECT,
+    TM_ACT_SOFT_REJECT, /* tempfail: the relay answers 4xx and the sender retries */
+    TM_ACT_QUARANTINE,  /* accepted, held for review */
     TM_ACT_REJECT,
     TM_ACT__COUNT
 };
@@ -34,6 +35,12 @@ enum tm_action {
 struct tm_verdict_cfg {
     double threshold[TM_ACT__COUNT]; /* score at which each action starts; <0 = disabled */
     int required_from_rules;         /* add_header threshold = the rules' required_score */
+    /*
+     * What the relay gets when Tamis cannot decide: an attachment ClamAV
+     * could not scan, or a scan that failed (out of memory, an internal
+     * error). Default soft reject (tempfail); TM_ACT_NONE lets it pass.
+     */
+    enum tm_action undecided;
 };
 
 struct tm_symbol {
@@ -55,7 +62,8 @@ struct tm_verdict {
     double score;
     double required;
     enum tm_action action;
-    const char *forced_by; /* the rule whose force_action set the action, or NULL */
+    const char *forced_by;  /* the rule (or TAMIS_AV_ERROR, TAMIS_SCAN_ERROR) that set the action */
+    const char *smtp_reply; /* for reject and soft reject: the reply, naming no internals */
 };
 
 struct tm_scorer;
@@ -80,11 +88,29 @@ const char *tm_scorer_meta_problem(const struct tm_scorer *s, size_t rule);
 /* tm_scorer_rule_score - the score rule i contributes when it hits */
 double tm_scorer_rule_score(const struct tm_scorer *s, size_t rule);
 
+/* Symbols the verdict makes itself when it cannot decide (no rule behind them). */
+#define TM_SYM_AV_ERROR   "TAMIS_AV_ERROR"
+#define TM_SYM_SCAN_ERROR "TAMIS_SCAN_ERROR"
+#define TM_SYM_NO_RULE    UINT32_MAX /* tm_symbol.rule of such a symbol */
+
 /*
  * tm_verdict_compute - evaluate metas over res->hits (extended in place with
  * meta hits), then symbols, score and action; all in the task arena.
  */
 tm_rc tm_verdict_compute(const struct tm_scorer *s, struct tm_task *t, struct tm_match_result *res,
                          const struct tm_verdict_cfg *cfg, struct tm_verdict *out);
+
+/* tm_verdict_reply - set v->smtp_reply from v->action */
+void tm_verdict_reply(struct tm_verdict *v);
+
+/*
+ * tm_verdict_undecided - Tamis could not decide (name: TM_SYM_AV_ERROR or
+ * TM_SYM_SCAN_ERROR): add that symbol (score 0, options say what) and raise
+ * the action to cfg->undecided, so the message is never passed as clean by
+ * default. Works on a zeroed verdict too (no rules ran).
+ */
+tm_rc tm_verdict_undecided(struct tm_task *t, const struct tm_verdict_cfg *cfg, const char *name,
+                           const char *description, const char *const *options, size_t noptions,
+                           struct tm_verdict *v);
 
 #endif
