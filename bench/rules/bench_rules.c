@@ -3,7 +3,7 @@
  * loaded, over the same messages the peers (spamd+spamc, rspamd) scan.
  *
  *   bench_rules [--threads N] [--iterations K] --rules PATH... [--url-blocklist FILE]
- *               -- FILES|DIRS...
+ *               [--av-db PATH] -- FILES|DIRS...
  *
  * Messages are read into memory first; then N threads share the immutable
  * engine, each with its own scratch, and take messages from a shared counter.
@@ -171,6 +171,8 @@ main(int argc, char **argv)
             iters = (int)strtol(argv[++i], NULL, 10);
         } else if (strcmp(argv[i], "--rules") == 0 && i + 1 < argc && so.nrule_paths < 64) {
             rules[so.nrule_paths++] = argv[++i];
+        } else if (strcmp(argv[i], "--av-db") == 0 && i + 1 < argc) {
+            so.av_db = argv[++i];
         } else if (strcmp(argv[i], "--url-blocklist") == 0 && i + 1 < argc &&
                    so.nurl_blocklists < 16) {
             lists[so.nurl_blocklists++] = argv[++i];
@@ -189,7 +191,7 @@ main(int argc, char **argv)
             files = 1;
         } else {
             fprintf(stderr, "usage: bench_rules [--threads N] [--iterations K] "
-                            "--rules PATH... [--url-blocklist FILE] [--list FILE] "
+                            "--rules PATH... [--url-blocklist FILE] [--av-db PATH] [--list FILE] "
                             "[-- FILES|DIRS...]\n");
             return 2;
         }
