@@ -9,6 +9,8 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,25 +119,31 @@ tm_now_ms(void)
  * TM_FAILPOINT=n in the environment, the n-th fallible allocation of the
  * process fails; every other allocation succeeds.
  */
+static long failpoint_target; /* 0: off; set once by failpoint_init */
+static _Atomic long failpoint_count;
+static pthread_once_t failpoint_once = PTHREAD_ONCE_INIT;
+
+static void
+failpoint_init(void)
+{
+    const char *s = getenv("TM_FAILPOINT");
+    char *end;
+    long v;
+
+    if (s == NULL || *s == '\0')
+        return;
+    v = strtol(s, &end, 10);
+    if (*end == '\0' && v > 0)
+        failpoint_target = v;
+}
+
 int
 tm_failpoint(void)
 {
-    static long target = -1, count;
-    const char *s;
-
-    if (target == -1) {
-        s = getenv("TM_FAILPOINT");
-        target = 0;
-        if (s != NULL && *s != '\0') {
-            char *end;
-            long v = strtol(s, &end, 10);
-            if (*end == '\0' && v > 0)
-                target = v;
-        }
-    }
-    if (target == 0)
+    (void)pthread_once(&failpoint_once, failpoint_init);
+    if (failpoint_target == 0)
         return 0;
-    return ++count == target;
+    return atomic_fetch_add(&failpoint_count, 1) + 1 == failpoint_target;
 }
 
 void *
