@@ -41,7 +41,7 @@ const struct tm_limit_def tm_limit_table[] = {
         "bytes of one file inside an attachment that ClamAV scans"),
     LIM(av_max_scansize, 100u << 20, 1024, (size_t)4 << 30,
         "bytes ClamAV scans per attachment, unpacked files together"),
-    LIM(av_max_recursion, 16, 1, 100, "archive nesting ClamAV follows"),
+    LIM(av_max_recursion, 17, 1, 100, "archive nesting ClamAV follows (libclamav's default)"),
     LIM(av_max_files, 10000, 1, 1000000, "files ClamAV unpacks per attachment"),
     LIM(av_max_scantime, 120000, 100, 3600000, "milliseconds ClamAV spends per attachment"),
 };

@@ -92,7 +92,7 @@ def main():
     batch = 400
     for i in range(0, len(paths), batch):
         files = [os.path.join(a.corpus, p) for p in paths[i:i + batch]]
-        out = run_json([a.tamis, "scan", "--json", "--all-hits", "--rules", a.rules] + cache + files)
+        out = run_json([a.tamis, "scan", "--json", "--no-av", "--all-hits", "--rules", a.rules] + cache + files)
         if isinstance(out, dict):
             out = [out]
         for p, v in zip(paths[i:i + batch], out):
