@@ -66,5 +66,12 @@ printf 'Content-Type: multipart/mixed; boundary=a\n\n--a\nContent-Type: multipar
 python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); assert "MIME_LIMIT_DEPTH" in v["findings"], v["findings"]; assert max(p["path"].count(".") for p in v["parts"]) <= 1' \
     "$tmp/deep.json" && ok "mime_max_depth is enforced and reported" || ko "mime_max_depth is enforced and reported"
 
+# The ClamAV database check: the shipped test signatures load; a missing path fails with its name.
+expect_rc "av check loads the default database" 0 "$TAMIS" av check
+grep -q "^signatures: [1-9]" /tmp/tamis-cli.$$ && ok "av check counts signatures" || ko "av check counts signatures"
+expect_rc "av check on a missing database fails" 1 "$TAMIS" av check --av-db "$tmp/no-such-db"
+grep -q "no-such-db" /tmp/tamis-cli-err.$$ && ok "av check names the missing database" || ko "av check names the missing database"
+expect_rc "scan with a missing AV database is an error" 2 "$TAMIS" scan --av-db "$tmp/no-such-db" "$DATA/hand.eml"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
