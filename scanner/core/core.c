@@ -14,11 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 static enum tm_log_level log_level = TM_LOG_WARN;
 static const char *log_ident = "tamis";
+static int log_syslog;
 
 void
 tm_log_set_level(enum tm_log_level level)
@@ -32,18 +34,31 @@ tm_log_set_ident(const char *ident)
     log_ident = ident;
 }
 
-static void vlog(const char *level, const char *fmt, va_list ap) TM_PRINTF(2, 0);
+void
+tm_log_to_syslog(int on)
+{
+    if (on && !log_syslog)
+        openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+    log_syslog = on;
+}
+
+static void vlog(enum tm_log_level lv, const char *level, const char *fmt, va_list ap)
+    TM_PRINTF(3, 0);
 
 static void
-vlog(const char *level, const char *fmt, va_list ap)
+vlog(enum tm_log_level lv, const char *level, const char *fmt, va_list ap)
 {
+    static const int prio[] = {LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR};
     char line[1024];
     int n;
 
     n = vsnprintf(line, sizeof(line), fmt, ap);
     if (n < 0)
         return;
-    fprintf(stderr, "%s[%ld]: %s: %s\n", log_ident, (long)getpid(), level, line);
+    if (log_syslog)
+        syslog(prio[lv], "%s: %s", level, line);
+    else
+        fprintf(stderr, "%s[%ld]: %s: %s\n", log_ident, (long)getpid(), level, line);
 }
 
 void
@@ -55,7 +70,7 @@ tm_log(enum tm_log_level level, const char *fmt, ...)
     if (level < log_level)
         return;
     va_start(ap, fmt);
-    vlog(names[level], fmt, ap);
+    vlog(level, names[level], fmt, ap);
     va_end(ap);
 }
 
@@ -78,7 +93,7 @@ tm_fatal(const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    vlog("fatal", fmt, ap);
+    vlog(TM_LOG_ERR, "fatal", fmt, ap);
     va_end(ap);
     exit(2);
 }

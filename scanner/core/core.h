@@ -28,6 +28,8 @@ enum tm_log_level { TM_LOG_DEBUG, TM_LOG_INFO, TM_LOG_WARN, TM_LOG_ERR };
 void tm_log(enum tm_log_level level, const char *fmt, ...) TM_PRINTF(2, 3);
 void tm_log_set_level(enum tm_log_level level);
 void tm_log_set_ident(const char *ident);
+/* tm_log_to_syslog - send log lines to syslog (facility mail) instead of stderr */
+void tm_log_to_syslog(int on);
 _Noreturn void tm_panic(const char *file, int line, const char *fmt, ...) TM_PRINTF(3, 4);
 _Noreturn void tm_fatal(const char *fmt, ...) TM_PRINTF(1, 2);
 const char *tm_rc_str(tm_rc rc);
