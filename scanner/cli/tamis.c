@@ -11,6 +11,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,7 @@ usage(FILE *f)
           "                  [--av-db PATH | --no-av] [--av-all-parts] FILE|DIR|-...\n"
           "       tamis rules check [--json] [--cache DIR | --no-cache] PATH...\n"
           "       tamis av check [--av-db PATH]\n"
+          "       tamis reload [--pid-file FILE]\n"
           "       tamis limits\n"
           "       tamis version\n"
           "\n"
@@ -67,6 +69,8 @@ usage(FILE *f)
           "            /var/lib/clamav from freshclam, else the test signatures in the\n"
           "            rules' av/ directory); --no-av scans no attachments;\n"
           "            --av-all-parts scans text parts too\n"
+          "reload      make a running tamisd reload its configuration, rules, lists and\n"
+          "            ClamAV database (SIGHUP; default PID file /run/tamis/tamisd.pid)\n"
           "av check    load a ClamAV database (and reload it beside itself): signatures,\n"
           "            load time, resident memory\n"
           "rules check load and compile a rule set; print counts per type and engine and\n"
@@ -604,6 +608,56 @@ cmd_limits(void)
 }
 
 /*
+ * cmd_reload - ask a running tamisd to reload its configuration, rules,
+ * URL lists and AV database (SIGHUP to the PID in its PID file)
+ */
+static int
+cmd_reload(int argc, char **argv)
+{
+    const char *pidf = "/run/tamis/tamisd.pid";
+    char buf[64], comm[64], path[64];
+    FILE *f;
+    long pid;
+    char *end;
+
+    if (argc == 2 && strcmp(argv[0], "--pid-file") == 0) {
+        pidf = argv[1];
+    } else if (argc != 0) {
+        fprintf(stderr, "usage: tamis reload [--pid-file FILE]\n");
+        return 2;
+    }
+    if ((f = fopen(pidf, "r")) == NULL) {
+        fprintf(stderr, "tamis: %s: %s (is tamisd running, with pid_file set?)\n", pidf,
+                strerror(errno));
+        return 1;
+    }
+    if (fgets(buf, sizeof(buf), f) == NULL)
+        buf[0] = '\0';
+    fclose(f);
+    pid = strtol(buf, &end, 10);
+    if (pid <= 1 || (*end != '\n' && *end != '\0')) {
+        fprintf(stderr, "tamis: %s: no PID in it\n", pidf);
+        return 1;
+    }
+    /* only a tamisd gets the signal: a stale PID file may name another process */
+    snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+    if ((f = fopen(path, "r")) == NULL || fgets(comm, sizeof(comm), f) == NULL ||
+        strncmp(comm, "tamisd", 6) != 0) {
+        if (f != NULL)
+            fclose(f);
+        fprintf(stderr, "tamis: process %ld (from %s) is not a running tamisd\n", pid, pidf);
+        return 1;
+    }
+    fclose(f);
+    if (kill((pid_t)pid, SIGHUP) < 0) {
+        fprintf(stderr, "tamis: cannot signal %ld: %s\n", pid, strerror(errno));
+        return 1;
+    }
+    printf("reload requested (tamisd %ld); it logs the outcome\n", pid);
+    return 0;
+}
+
+/*
  * cmd_av_check - load a ClamAV database as the scanner would (twice: the
  * second time as a reload beside the first), and report signatures, load
  * time and resident memory: what an operator checks before pointing the
@@ -687,6 +741,8 @@ main(int argc, char **argv)
         return cmd_rules_check(argc - 3, argv + 3);
     if (strcmp(argv[1], "av") == 0 && argc >= 3 && strcmp(argv[2], "check") == 0)
         return cmd_av_check(argc - 3, argv + 3);
+    if (strcmp(argv[1], "reload") == 0)
+        return cmd_reload(argc - 2, argv + 2);
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
         puts(tamis_version());
         return 0;

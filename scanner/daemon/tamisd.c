@@ -210,6 +210,11 @@ main(int argc, char **argv)
         tm_daemon_cfg_free(&cfg);
         return rc;
     }
+    if (!cfg.foreground && cfg.pid_file[0] == '\0' && geteuid() == 0) {
+        /* a detached root daemon gets the PID file `tamis reload` looks for */
+        if (mkdir("/run/tamis", 0755) == 0 || errno == EEXIST)
+            snprintf(cfg.pid_file, sizeof(cfg.pid_file), "/run/tamis/tamisd.pid");
+    }
     if (!cfg.foreground) {
         if (daemonize() < 0) {
             fprintf(stderr, "tamisd: cannot detach: %s\n", strerror(errno));
