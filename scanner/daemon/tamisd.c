@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -116,6 +117,14 @@ main(int argc, char **argv)
 
     tm_log_set_ident("tamisd");
     tm_log_set_level(TM_LOG_INFO);
+    {
+        /* each connection is a descriptor: use all the process may have */
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+            rl.rlim_cur = rl.rlim_max;
+            (void)setrlimit(RLIMIT_NOFILE, &rl);
+        }
+    }
     tm_daemon_cfg_defaults(&cfg);
     /* the command line is read twice: --config first, the rest over the file */
     for (i = 1; i < argc; i++)
