@@ -67,8 +67,7 @@ static int j_value(struct jparser *jp, int depth, size_t *out);
 static void
 j_ws(struct jparser *jp)
 {
-    while (jp->p < jp->end &&
-           (*jp->p == ' ' || *jp->p == '\t' || *jp->p == '\n' || *jp->p == '\r'))
+    while (jp->p < jp->end && (*jp->p == ' ' || *jp->p == '\t' || *jp->p == '\n' || *jp->p == '\r'))
         jp->p++;
 }
 
@@ -778,7 +777,9 @@ pct(const struct insights *in, double q)
 
     if (in->nlat == 0)
         return 0;
-    r = (size_t)ceil(q * (double)in->nlat);
+    r = (size_t)(q * (double)in->nlat);
+    if ((double)r < q * (double)in->nlat)
+        r++; /* ceil without libm */
     if (r < 1)
         r = 1;
     if (r > in->nlat)
@@ -875,7 +876,8 @@ print_top(const struct insights *in, const struct ctr *c, const char *title, siz
     for (i = 0; i < c->n && i < top; i++) {
         printf("  %8llu", (unsigned long long)v[i]->n);
         if (with_pct)
-            printf("  %5.1f%%", in->messages ? 100.0 * (double)v[i]->n / (double)in->messages : 0.0);
+            printf("  %5.1f%%",
+                   in->messages ? 100.0 * (double)v[i]->n / (double)in->messages : 0.0);
         fputs("  ", stdout);
         put_safe(stdout, v[i]->k, v[i]->klen, 0);
         putchar('\n');
@@ -981,8 +983,8 @@ html_actions_chart(FILE *f, const struct insights *in, struct ctr_ent **hours,
                 continue;
             h = plot_h * (double)n / (double)maxn;
             y -= h;
-            fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">",
-                    x, y, bw * 0.8, h, action_color(acts[k], k));
+            fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">", x,
+                    y, bw * 0.8, h, action_color(acts[k], k));
             fputs("<title>", f);
             html_esc(f, hours[i]->k, hours[i]->klen);
             fputs(" ", f);
@@ -1019,8 +1021,9 @@ html_symbols_chart(FILE *f, const struct insights *in, size_t top)
         double w = 500.0 * (double)v[i]->n / maxn, y = 5 + 22.0 * (double)i;
         fprintf(f, "<text x=\"290\" y=\"%.0f\" text-anchor=\"end\" class=\"lb\">", y + 14);
         html_esc(f, v[i]->k, TM_MIN(v[i]->klen, (size_t)48));
-        fprintf(f, "</text><rect x=\"300\" y=\"%.0f\" width=\"%.1f\" height=\"16\" fill=\"#3f51b5\"/>"
-                   "<text x=\"%.1f\" y=\"%.0f\" class=\"lb\">%llu (%.1f%%)</text>\n",
+        fprintf(f,
+                "</text><rect x=\"300\" y=\"%.0f\" width=\"%.1f\" height=\"16\" fill=\"#3f51b5\"/>"
+                "<text x=\"%.1f\" y=\"%.0f\" class=\"lb\">%llu (%.1f%%)</text>\n",
                 y, w, 305 + w, y + 14, (unsigned long long)v[i]->n,
                 in->messages ? 100.0 * (double)v[i]->n / (double)in->messages : 0.0);
     }
@@ -1055,8 +1058,9 @@ html_latency_chart(FILE *f, const struct insights *in)
                 x, 220 - h, bw * 0.9, h, top * (double)b / INS_HIST_BINS,
                 top * (double)(b + 1) / INS_HIST_BINS, (unsigned long long)bins[b]);
     }
-    fprintf(f, "<text x=\"60\" y=\"240\" class=\"ax\">0 ms</text>"
-               "<text x=\"%.0f\" y=\"240\" class=\"ax\" text-anchor=\"end\">%.3f ms</text>\n",
+    fprintf(f,
+            "<text x=\"60\" y=\"240\" class=\"ax\">0 ms</text>"
+            "<text x=\"%.0f\" y=\"240\" class=\"ax\" text-anchor=\"end\">%.3f ms</text>\n",
             60 + bw * INS_HIST_BINS, top);
     fputs("</svg>\n", f);
 }
@@ -1077,6 +1081,7 @@ html_table(FILE *f, const struct ctr *c, const char *title, size_t top)
         fprintf(f, "<tr><td class=\"n\">%llu</td><td>(other)</td></tr>\n",
                 (unsigned long long)c->other);
     fputs("</table>\n", f);
+    tm_free(v);
 }
 
 static int

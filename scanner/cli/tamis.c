@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli/insights.h"
 #include "core/arena.h"
 #include "core/json.h"
 #include "core/limits.h"
@@ -45,6 +46,7 @@ usage(FILE *f)
           "       tamis rules check [--json] [--cache DIR | --no-cache] PATH...\n"
           "       tamis av check [--av-db PATH]\n"
           "       tamis reload [--pid-file FILE]\n"
+          "       tamis insights [--html OUT.html] [--top N] LOG...\n"
           "       tamis limits\n"
           "       tamis version\n"
           "\n"
@@ -737,6 +739,8 @@ main(int argc, char **argv)
         return cmd_scan(argc - 2, argv + 2);
     if (strcmp(argv[1], "limits") == 0)
         return cmd_limits();
+    if (strcmp(argv[1], "insights") == 0)
+        return tamis_insights_main(argc - 2, argv + 2);
     if (strcmp(argv[1], "rules") == 0 && argc >= 3 && strcmp(argv[2], "check") == 0)
         return cmd_rules_check(argc - 3, argv + 3);
     if (strcmp(argv[1], "av") == 0 && argc >= 3 && strcmp(argv[2], "check") == 0)

@@ -908,6 +908,8 @@ tm_http_action_name(int action)
     case TM_ACT_QUARANTINE:
     case TM_ACT_REJECT:
         return "reject";
+    case TM_ACT_DISCARD:
+        return "discard";
     default:
         return "no action";
     }

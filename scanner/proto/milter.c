@@ -928,6 +928,9 @@ tm_milter_verdict(struct tm_milter *m, const struct tm_verdict *v, struct tm_tas
     case TM_ACT_REJECT:
         rc = reply_code(m, v->smtp_reply, DEFAULT_REJECT, '5');
         break;
+    case TM_ACT_DISCARD:
+        rc = reply_empty(m, TM_SMFIR_DISCARD);
+        break;
     default:
         rc = accept_with_headers(m, v, t);
         break;

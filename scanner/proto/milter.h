@@ -65,6 +65,7 @@ struct tm_verdict;
 #define TM_SMFIR_REJECT     'r'
 #define TM_SMFIR_TEMPFAIL   't'
 #define TM_SMFIR_REPLYCODE  'y'
+#define TM_SMFIR_DISCARD    'd'
 
 /* Action bits */
 #define TM_SMFIF_ADDHDRS     0x001u
@@ -249,6 +250,7 @@ const char *tm_milter_auth_user(const struct tm_milter *m);
  *     reply, else "451 4.7.1 Try again later" ('%' doubled).
  *   REJECT: REPLYCODE v->smtp_reply when it is a valid one-line 5xx reply,
  *     else "550 5.7.1 Message rejected by content policy".
+ *   DISCARD: DISCARD (accepted and dropped; the sender is not told).
  *   QUARANTINE: QUARANTINE with a reason (if granted; else the message is
  *     only marked by its headers), the spam headers, ACCEPT.
  * TM_EINVAL when no BODYEOB is pending, TM_ENOMEM when the task arena is

@@ -1667,7 +1667,7 @@ static void
 tm_force_action_line(struct tm_ld *L, const struct tm_line *ln, const char *keyp, const char *val)
 {
     static const char *const actions[] = {"add_header", "rewrite_subject", "soft_reject",
-                                          "quarantine", "reject"};
+                                          "quarantine", "reject",          "discard"};
     struct tm_ent *e;
     const char *rest;
     size_t i;
@@ -1679,7 +1679,7 @@ tm_force_action_line(struct tm_ld *L, const struct tm_line *ln, const char *keyp
             break;
     if (i == TM_NELEM(actions)) {
         TM_LERR(L, ln, rest, "force_action %s: unknown action '%s' (add_header, rewrite_subject, "
-                "soft_reject, quarantine, reject)", e->r.name, rest);
+                "soft_reject, quarantine, reject, discard)", e->r.name, rest);
         return;
     }
     tm_cfree(e->r.force_action);

@@ -64,7 +64,8 @@ struct tm_scorer {
 };
 
 static const char *const action_names[TM_ACT__COUNT] = {
-    "no action", "add header", "rewrite subject", "soft reject", "quarantine", "reject"};
+    "no action", "add header", "rewrite subject", "soft reject", "quarantine", "reject",
+    "discard"};
 
 const char *
 tm_action_name(enum tm_action a)
@@ -75,8 +76,9 @@ tm_action_name(enum tm_action a)
 int
 tm_action_parse(const char *s)
 {
-    static const char *const alt[TM_ACT__COUNT] = {"no_action",   "add_header", "rewrite_subject",
-                                                   "soft_reject", "quarantine", "reject"};
+    static const char *const alt[TM_ACT__COUNT] = {"no_action",  "add_header", "rewrite_subject",
+                                                   "soft_reject", "quarantine", "reject",
+                                                   "discard"};
     int i;
 
     for (i = 0; i < TM_ACT__COUNT; i++)
@@ -94,6 +96,7 @@ tm_verdict_cfg_default(struct tm_verdict_cfg *c)
     c->threshold[TM_ACT_SOFT_REJECT] = -1;
     c->threshold[TM_ACT_QUARANTINE] = -1;
     c->threshold[TM_ACT_REJECT] = 15.0;
+    c->threshold[TM_ACT_DISCARD] = -1;
     c->required_from_rules = 1;
     c->undecided = TM_ACT_SOFT_REJECT;
 }

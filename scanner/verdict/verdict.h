@@ -29,6 +29,7 @@ enum tm_action {
     TM_ACT_SOFT_REJECT, /* tempfail: the relay answers 4xx and the sender retries */
     TM_ACT_QUARANTINE,  /* accepted, held for review */
     TM_ACT_REJECT,
+    TM_ACT_DISCARD,     /* accepted and dropped: the sender is not told (force_action only) */
     TM_ACT__COUNT
 };
 

@@ -923,6 +923,18 @@ TM_TEST(milter_verdict_quarantine)
     free(out.p);
 }
 
+/* DISCARD: one packet, length 1, command 'd' (protocols.md 1.3) */
+TM_TEST(milter_verdict_discard)
+{
+    struct tm_verdict v;
+    struct bytes out = {0};
+
+    verdict_init(&v, TM_ACT_DISCARD, 20.0, two_syms, 2);
+    verdict_bytes(&v, &out);
+    CHECK_LIT(out.p, out.n, "\x00\x00\x00\x01" "d");
+    free(out.p);
+}
+
 TM_TEST(milter_verdict_reject)
 {
     static const char want[] = "\x00\x00\x00\x2e"
@@ -1094,7 +1106,7 @@ const struct tm_test tests_milter[] = {
     TM_TEST_ENTRY(milter_verdict_add_header),
     TM_TEST_ENTRY(milter_verdict_rewrite_subject),
     TM_TEST_ENTRY(milter_verdict_quarantine),
-    TM_TEST_ENTRY(milter_verdict_reject),
+    TM_TEST_ENTRY(milter_verdict_reject), TM_TEST_ENTRY(milter_verdict_discard),
     TM_TEST_ENTRY(milter_verdict_soft_reject),
     TM_TEST_ENTRY(milter_verdict_actions_limited),
     TM_TEST_ENTRY(milter_verdict_subject_cases),

@@ -104,6 +104,8 @@ TM_TEST(verdict_action_names)
     CHECK_EQ_INT(tm_action_parse("tempfail"), -1);
     CHECK(TM_ACT_SOFT_REJECT < TM_ACT_QUARANTINE && TM_ACT_QUARANTINE < TM_ACT_REJECT);
     CHECK_STR(tm_action_name(TM_ACT_QUARANTINE), "quarantine");
+    CHECK_EQ_INT(tm_action_parse("discard"), TM_ACT_DISCARD);
+    CHECK(TM_ACT_REJECT < TM_ACT_DISCARD);
 }
 
 const struct tm_test tests_verdict[] = {
