@@ -105,6 +105,9 @@ const struct tm_mime_header *tm_mime_header_find(const struct tm_mime_part *part
 tm_rc tm_mime_header_decode(struct tm_task *task, const struct tm_mime_header *h, const char **out,
                             size_t *outlen);
 
+/* tm_mime_root_header - the decoded value of the message's first `name` header, or NULL */
+const char *tm_mime_root_header(struct tm_task *t, const char *name);
+
 /* tm_mime_part_path - write the part's path ("1", "1.2", ...) into buf */
 size_t tm_mime_part_path(const struct tm_mime_part *part, char *buf, size_t buflen);
 

@@ -1011,6 +1011,21 @@ tm_mime_part_path(const struct tm_mime_part *part, char *buf, size_t buflen)
     return len < buflen ? len : buflen - 1;
 }
 
+const char *
+tm_mime_root_header(struct tm_task *t, const char *name)
+{
+    const struct tm_mime_header *h;
+    const char *s;
+    size_t n;
+
+    if (t->msg == NULL || t->msg->root == NULL)
+        return NULL;
+    h = tm_mime_header_find(t->msg->root, name, 0);
+    if (h == NULL || tm_mime_header_decode(t, h, &s, &n) != TM_OK)
+        return NULL;
+    return s;
+}
+
 tm_rc
 tm_mime_header_decode(struct tm_task *task, const struct tm_mime_header *h, const char **out,
                       size_t *outlen)

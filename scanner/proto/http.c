@@ -917,23 +917,6 @@ tm_http_action_name(int action)
 
 /* ---- /checkv2 ----------------------------------------------------------- */
 
-/* root_header - the decoded value of the message's first `name` header, or NULL */
-static const char *
-root_header(struct tm_task *t, const char *name)
-{
-    const struct tm_mime_header *h;
-    const char *s;
-    size_t n;
-
-    if (t->msg == NULL || t->msg->root == NULL)
-        return NULL;
-    if ((h = tm_mime_header_find(t->msg->root, name, 0)) == NULL)
-        return NULL;
-    if (tm_mime_header_decode(t, h, &s, &n) != TM_OK)
-        return NULL;
-    return s;
-}
-
 static void
 symbols(struct tm_json *j, const struct tm_verdict *v)
 {
@@ -1084,7 +1067,7 @@ spam_subject(struct tm_task *t, const char *subj)
 static void
 message_id(struct tm_task *t, struct tm_json *j)
 {
-    const char *s = root_header(t, "message-id");
+    const char *s = tm_mime_root_header(t, "message-id");
     struct tm_str v;
 
     tm_json_key(j, "message-id");
@@ -1132,7 +1115,7 @@ tm_http_checkv2(struct tm_task *t, const struct tm_verdict *v, const struct tm_h
     tm_json_end_obj(&j);
     if (v->action == TM_ACT_REWRITE_SUBJECT) {
         /* rspamd's default rewrite_subject template, "*** SPAM *** %s" */
-        subj = root_header(t, "subject");
+        subj = tm_mime_root_header(t, "subject");
         tm_json_key(&j, "subject");
         tm_json_str(&j, spam_subject(t, subj));
     }

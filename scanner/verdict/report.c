@@ -33,22 +33,6 @@ hex(const unsigned char *d, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-/* header_text - decoded value of the first header `name` of the root, or NULL */
-static const char *
-header_text(struct tm_task *t, const char *name)
-{
-    const struct tm_mime_header *h;
-    const char *s;
-    size_t n;
-
-    if (t->msg == NULL || t->msg->root == NULL)
-        return NULL;
-    h = tm_mime_header_find(t->msg->root, name, 0);
-    if (h == NULL || tm_mime_header_decode(t, h, &s, &n) != TM_OK)
-        return NULL;
-    return s;
-}
-
 /* addrs - the addr-specs of every `name` header of the root */
 static void
 addrs(struct tm_task *t, const char *name, struct tm_json *j, int first_only)
@@ -300,9 +284,9 @@ tm_report_json(struct tm_task *t, const struct tm_report_opts *o, struct tm_json
     tm_json_key(j, "size");
     tm_json_uint(j, t->msg ? t->msg->raw.len : 0);
     tm_json_key(j, "message_id");
-    tm_json_str(j, header_text(t, "message-id"));
+    tm_json_str(j, tm_mime_root_header(t, "message-id"));
     tm_json_key(j, "subject");
-    tm_json_str(j, header_text(t, "subject"));
+    tm_json_str(j, tm_mime_root_header(t, "subject"));
     tm_json_key(j, "from");
     addrs(t, "from", j, 1);
     tm_json_key(j, "to");
@@ -396,7 +380,7 @@ tm_rc
 tm_report_text(struct tm_task *t, const struct tm_report_opts *o, struct tm_json *j)
 {
     const struct tm_mime_part *p;
-    const char *subj = header_text(t, "subject");
+    const char *subj = tm_mime_root_header(t, "subject");
     char path[256], sha[65], buf[512];
     size_t i;
 
