@@ -62,7 +62,7 @@ check_state(const struct tm_milter *m)
 static void
 check_out(struct tm_milter *m, int *saw_optneg)
 {
-    static const char codes[] = "Ocahmqryt";
+    static const char codes[] = "Ocadhmqryt";
     const unsigned char *o;
     size_t n, off = 0, len;
 
