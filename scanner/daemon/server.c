@@ -795,6 +795,43 @@ finish_jobs(void)
 }
 
 /* reload - rebuild the engine from the configuration file and swap it in */
+static void reload(const char *config_path);
+
+static atomic_flag reloading = ATOMIC_FLAG_INIT;
+
+static void *
+reload_main(void *arg)
+{
+    reload(arg);
+    atomic_flag_clear(&reloading);
+    return NULL;
+}
+
+/*
+ * reload_async - reload in a thread of its own: compiling rules or loading a
+ * large ClamAV database takes seconds, and the loop must keep serving
+ * meanwhile (workers go on scanning with the old engine until the swap)
+ */
+static void
+reload_async(const char *config_path)
+{
+    pthread_t th;
+    pthread_attr_t at;
+
+    if (atomic_flag_test_and_set(&reloading)) {
+        tm_log(TM_LOG_WARN, "reload already in progress; this one is skipped");
+        return;
+    }
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&th, &at, reload_main, (void *)(uintptr_t)config_path) != 0) {
+        atomic_flag_clear(&reloading);
+        tm_log(TM_LOG_ERR, "reload: cannot start a thread; reloading in the loop");
+        reload(config_path);
+    }
+    pthread_attr_destroy(&at);
+}
+
 static void
 reload(const char *config_path)
 {
@@ -917,7 +954,7 @@ tm_daemon_run(struct tm_daemon_cfg *cfg, const char *config_path)
                 struct signalfd_siginfo si;
                 while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
                     if (si.ssi_signo == SIGHUP) {
-                        reload(config_path);
+                        reload_async(config_path);
                     } else if (!draining) {
                         tm_log(TM_LOG_INFO, "signal %u: draining (no new connections, "
                                             "scans in flight finish)", si.ssi_signo);
@@ -984,6 +1021,8 @@ tm_daemon_run(struct tm_daemon_cfg *cfg, const char *config_path)
     tm_free(threads);
     while (conns != NULL)
         conn_free(conns);
+    while (atomic_flag_test_and_set(&reloading)) /* a reload in flight finishes first */
+        (void)usleep(10000);
     engine_put(engine_cur);
     if (analytics != NULL && analytics != stderr)
         fclose(analytics);
