@@ -583,10 +583,14 @@ conn_watch(struct conn *c)
 {
     struct epoll_event ev;
 
+    if (c->dead)
+        return; /* removed from epoll; freed when its scan is back */
     memset(&ev, 0, sizeof(ev));
     ev.data.ptr = c;
-    ev.events = (c->busy || c->closing ? 0u : (unsigned)EPOLLIN) | (c->out.len ? EPOLLOUT : 0u) |
-                EPOLLRDHUP;
+    /* no read interest while a scan runs or after the peer's EOF: level-triggered
+       RDHUP would otherwise wake the loop again and again */
+    ev.events = (c->busy || c->closing || c->peer_eof ? 0u : (unsigned)(EPOLLIN | EPOLLRDHUP)) |
+                (c->out.len ? (unsigned)EPOLLOUT : 0u);
     (void)epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
@@ -980,6 +984,14 @@ tm_daemon_run(struct tm_daemon_cfg *cfg, const char *config_path)
                 continue;
             }
             c = p;
+            if (c->dead)
+                continue;
+            if ((evs[k].events & (EPOLLHUP | EPOLLERR)) && c->busy) {
+                /* the peer is gone while its scan runs: stop the (unmaskable) events */
+                c->dead = 1;
+                (void)epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+                continue;
+            }
             if (evs[k].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
                 conn_read(c);
             conn_process(c, 0);
