@@ -88,6 +88,10 @@ tm_rc tm_html_parse(struct tm_task *t, const unsigned char *utf8, size_t n, int 
  */
 struct tm_str tm_html_sniff_charset(const unsigned char *p, size_t n);
 
+/* tm_html_hidden_name - the name of hidden-text kind k (bit 1u << k): "display",
+   "zero_size", "colour", "tiny_font"; NULL for k >= TM_HTML_HID_KINDS */
+const char *tm_html_hidden_name(unsigned k);
+
 /* tm_html_link_kind_name - "a", "area", "img", "form", "iframe", "meta", "other" */
 const char *tm_html_link_kind_name(enum tm_html_link_kind k);
 

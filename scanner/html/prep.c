@@ -570,6 +570,15 @@ tm_html_sniff_charset(const unsigned char *p, size_t n)
 }
 
 const char *
+tm_html_hidden_name(unsigned k)
+{
+    static const char *const names[TM_HTML_HID_KINDS] = {"display", "zero_size", "colour",
+                                                         "tiny_font"};
+
+    return k < TM_HTML_HID_KINDS ? names[k] : NULL;
+}
+
+const char *
 tm_html_link_kind_name(enum tm_html_link_kind k)
 {
     switch (k) {

@@ -472,15 +472,17 @@ ev_html_mostly_images(const struct eval_call *c, struct tm_task *t, struct eval_
     return hit(o, "%zu image%s, %zu characters of text", img, img == 1 ? "" : "s", vis);
 }
 
-static const struct {
-    const char *name;
-    unsigned bit;
-} hidden_kinds[] = {
-    {"display", TM_HTML_HID_DISPLAY},
-    {"zero_size", TM_HTML_HID_ZERO_SIZE},
-    {"colour", TM_HTML_HID_COLOUR},
-    {"tiny_font", TM_HTML_HID_TINY_FONT},
-};
+/* hidden_kind - the TM_HTML_HID_* bit named name, 0 when none */
+static unsigned
+hidden_kind(const char *name)
+{
+    unsigned k;
+
+    for (k = 0; k < TM_HTML_HID_KINDS; k++)
+        if (strcmp(name, tm_html_hidden_name(k)) == 0)
+            return 1u << k;
+    return 0;
+}
 
 /*
  * tamis_html_hidden_text(['display'|'zero_size'|'colour'|'tiny_font']) -
@@ -497,9 +499,7 @@ ev_html_hidden_text(const struct eval_call *c, struct tm_task *t, struct eval_ou
 
     HTML(t, hp, nh);
     if (c->arg != NULL)
-        for (k = 0; k < TM_NELEM(hidden_kinds); k++)
-            if (strcmp(c->arg, hidden_kinds[k].name) == 0)
-                want = hidden_kinds[k].bit;
+        want = hidden_kind(c->arg); /* check_arg accepted only known names */
     for (i = 0; i < nh; i++) {
         seen |= hp[i].doc.hidden & want;
         if (want == ~0u) {
@@ -513,10 +513,10 @@ ev_html_hidden_text(const struct eval_call *c, struct tm_task *t, struct eval_ou
     if (hidden < TM_EVAL_HIDDEN_MIN)
         return TM_OK;
     kinds[0] = '\0';
-    for (k = 0; k < TM_NELEM(hidden_kinds); k++)
-        if (seen & hidden_kinds[k].bit) {
+    for (k = 0; k < TM_HTML_HID_KINDS; k++)
+        if (seen & (1u << k)) {
             int w = snprintf(kinds + kl, sizeof(kinds) - kl, "%s%s", kl ? "," : "",
-                             hidden_kinds[k].name);
+                             tm_html_hidden_name((unsigned)k));
             if (w > 0 && (size_t)w < sizeof(kinds) - kl)
                 kl += (size_t)w;
         }
@@ -754,9 +754,8 @@ check_arg(const struct eval_def *d, const char *arg, char *why, size_t whylen)
         return 0;
     }
     if (d->fn == ev_html_hidden_text) {
-        for (i = 0; i < TM_NELEM(hidden_kinds); i++)
-            if (strcmp(arg, hidden_kinds[i].name) == 0)
-                return 1;
+        if (hidden_kind(arg) != 0)
+            return 1;
         snprintf(why, whylen, "eval:%s: unknown kind '%s' (display, zero_size, colour, tiny_font)",
                  d->name, arg);
         return 0;

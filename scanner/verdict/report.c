@@ -198,7 +198,6 @@ urls_json(struct tm_task *t, struct tm_json *j)
 static void
 html_json(struct tm_task *t, struct tm_json *j)
 {
-    static const char *const hid[] = {"display", "zero_size", "colour", "tiny_font"};
     const struct tm_text_html_part *hp;
     char path[256];
     size_t n, i, k;
@@ -214,9 +213,9 @@ html_json(struct tm_task *t, struct tm_json *j)
             tm_json_str(j, path);
             tm_json_key(j, "hidden");
             tm_json_arr(j);
-            for (k = 0; k < TM_NELEM(hid); k++)
+            for (k = 0; k < TM_HTML_HID_KINDS; k++)
                 if (d->hidden & (1u << k))
-                    tm_json_str(j, hid[k]);
+                    tm_json_str(j, tm_html_hidden_name((unsigned)k));
             tm_json_end_arr(j);
             tm_json_key(j, "hidden_chars");
             tm_json_uint(j, d->hidden_chars);
