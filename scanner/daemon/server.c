@@ -28,6 +28,7 @@
 
 #include "core/json.h"
 #include "core/task.h"
+#include "mime/charset.h"
 #include "verdict/report.h"
 #include "verdict/scanner.h"
 
@@ -431,6 +432,7 @@ worker_main(void *arg)
     }
     tm_match_scratch_free(ms);
     engine_put(mine);
+    tm_charset_cache_clear(); /* this thread's iconv descriptors */
     return NULL;
 }
 
