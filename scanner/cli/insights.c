@@ -9,11 +9,8 @@
  * The log is untrusted input. Invariants and limits:
  *   - a line is held in a buffer capped at INS_MAX_LINE; a longer line is
  *     skipped to its newline and counted as bad;
- *   - the JSON reader (RFC 8259) is recursive descent bounded by
- *     INS_MAX_DEPTH nesting levels and INS_MAX_NODES values per line; deeper
- *     or larger lines are bad lines, never a crash. Strings are decoded in
- *     place (an escape never decodes longer than its source), \u escapes and
- *     surrogate pairs to UTF-8, a lone surrogate to U+FFFD;
+ *   - lines are read with jread.h, bounded in depth and values per line;
+ *     deeper or larger lines are bad lines, never a crash;
  *   - each counter table keeps at most INS_MAX_KEYS distinct keys, later new
  *     keys are counted as "(other)";
  *   - latency samples are kept exactly up to INS_MAX_SAMPLES, then by
@@ -30,392 +27,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/jread.h"
 #include "core/core.h"
 
 #define INS_MAX_LINE    (16u << 20) /* bytes per log line */
-#define INS_MAX_DEPTH   64          /* JSON nesting */
-#define INS_MAX_NODES   (1u << 20)  /* JSON values per line */
 #define INS_MAX_SAMPLES 1000000u    /* latency samples kept */
 #define INS_MAX_KEYS    1000000u    /* distinct keys per counter table */
 #define INS_MAX_TOP     1000
-#define INS_NUM_MAX     64 /* characters of a JSON number */
 #define INS_HIST_BINS   20
-#define NONE            SIZE_MAX
-
-/* ---- JSON reader ---- */
-
-enum jtype { J_NULL, J_FALSE, J_TRUE, J_NUM, J_STR, J_ARR, J_OBJ };
-
-struct jnode {
-    enum jtype t;
-    const char *key; /* member name when the parent is an object */
-    size_t klen;
-    const char *s; /* decoded string (not NUL-terminated) */
-    size_t slen;
-    double num;
-    size_t first, last, next; /* children and siblings, by index */
-};
-
-struct jparser {
-    char *p, *end;
-    struct jnode *v;
-    size_t n, cap;
-};
-
-static int j_value(struct jparser *jp, int depth, size_t *out);
-
-static void
-j_ws(struct jparser *jp)
-{
-    while (jp->p < jp->end && (*jp->p == ' ' || *jp->p == '\t' || *jp->p == '\n' || *jp->p == '\r'))
-        jp->p++;
-}
-
-static int
-j_node(struct jparser *jp, enum jtype t, size_t *out)
-{
-    struct jnode *n;
-
-    if (jp->n >= INS_MAX_NODES)
-        return -1;
-    if (jp->n == jp->cap) {
-        jp->cap = jp->cap ? jp->cap * 2 : 256;
-        jp->v = tm_xrealloc(jp->v, jp->cap * sizeof(*jp->v));
-    }
-    n = &jp->v[jp->n];
-    memset(n, 0, sizeof(*n));
-    n->t = t;
-    n->first = n->last = n->next = NONE;
-    *out = jp->n++;
-    return 0;
-}
-
-static int
-j_hex4(const char *p, const char *end, unsigned *out)
-{
-    unsigned v = 0;
-    int i;
-
-    if (end - p < 4)
-        return -1;
-    for (i = 0; i < 4; i++) {
-        unsigned char c = (unsigned char)p[i];
-        unsigned d;
-        if (c >= '0' && c <= '9')
-            d = (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            d = (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            d = (unsigned)(c - 'A' + 10);
-        else
-            return -1;
-        v = v << 4 | d;
-    }
-    *out = v;
-    return 0;
-}
-
-static char *
-j_utf8(char *w, unsigned cp)
-{
-    if (cp < 0x80) {
-        *w++ = (char)cp;
-    } else if (cp < 0x800) {
-        *w++ = (char)(0xC0 | cp >> 6);
-        *w++ = (char)(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        *w++ = (char)(0xE0 | cp >> 12);
-        *w++ = (char)(0x80 | (cp >> 6 & 0x3F));
-        *w++ = (char)(0x80 | (cp & 0x3F));
-    } else {
-        *w++ = (char)(0xF0 | cp >> 18);
-        *w++ = (char)(0x80 | (cp >> 12 & 0x3F));
-        *w++ = (char)(0x80 | (cp >> 6 & 0x3F));
-        *w++ = (char)(0x80 | (cp & 0x3F));
-    }
-    return w;
-}
-
-/*
- * j_escape - decode one \u escape (p after "\u") and a following low
- * surrogate if any; a lone surrogate becomes U+FFFD. The output (<= 4 bytes)
- * never outruns the input (>= 6 bytes), so in-place decoding is safe.
- */
-static int
-j_uescape(struct jparser *jp, char **w)
-{
-    unsigned cp, lo;
-
-    if (j_hex4(jp->p, jp->end, &cp) < 0)
-        return -1;
-    jp->p += 4;
-    if (cp >= 0xD800 && cp <= 0xDBFF) {
-        if (jp->end - jp->p >= 6 && jp->p[0] == '\\' && jp->p[1] == 'u' &&
-            j_hex4(jp->p + 2, jp->end, &lo) == 0 && lo >= 0xDC00 && lo <= 0xDFFF) {
-            jp->p += 6;
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-        } else {
-            cp = 0xFFFD;
-        }
-    } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-        cp = 0xFFFD;
-    }
-    *w = j_utf8(*w, cp);
-    return 0;
-}
-
-/* j_string - parse a string at jp->p (on the quote), decoding in place */
-static int
-j_string(struct jparser *jp, const char **s, size_t *len)
-{
-    char *w, *start;
-
-    jp->p++;
-    start = w = jp->p;
-    for (;;) {
-        unsigned char c;
-        if (jp->p >= jp->end)
-            return -1;
-        c = (unsigned char)*jp->p++;
-        if (c == '"')
-            break;
-        if (c < 0x20)
-            return -1;
-        if (c != '\\') {
-            *w++ = (char)c;
-            continue;
-        }
-        if (jp->p >= jp->end)
-            return -1;
-        c = (unsigned char)*jp->p++;
-        switch (c) {
-        case '"':
-        case '\\':
-        case '/':
-            *w++ = (char)c;
-            break;
-        case 'b':
-            *w++ = '\b';
-            break;
-        case 'f':
-            *w++ = '\f';
-            break;
-        case 'n':
-            *w++ = '\n';
-            break;
-        case 'r':
-            *w++ = '\r';
-            break;
-        case 't':
-            *w++ = '\t';
-            break;
-        case 'u':
-            if (j_uescape(jp, &w) < 0)
-                return -1;
-            break;
-        default:
-            return -1;
-        }
-    }
-    *s = start;
-    *len = (size_t)(w - start);
-    return 0;
-}
-
-/* j_number - check the RFC 8259 number grammar, then strtod a bounded copy */
-static int
-j_number(struct jparser *jp, double *out)
-{
-    const char *p = jp->p, *e = jp->end;
-    char tmp[INS_NUM_MAX + 1];
-    size_t n;
-    char *endp;
-
-    if (p < e && *p == '-')
-        p++;
-    if (p < e && *p == '0')
-        p++;
-    else if (p < e && *p >= '1' && *p <= '9')
-        while (p < e && *p >= '0' && *p <= '9')
-            p++;
-    else
-        return -1;
-    if (p < e && *p == '.') {
-        p++;
-        if (p >= e || *p < '0' || *p > '9')
-            return -1;
-        while (p < e && *p >= '0' && *p <= '9')
-            p++;
-    }
-    if (p < e && (*p == 'e' || *p == 'E')) {
-        p++;
-        if (p < e && (*p == '+' || *p == '-'))
-            p++;
-        if (p >= e || *p < '0' || *p > '9')
-            return -1;
-        while (p < e && *p >= '0' && *p <= '9')
-            p++;
-    }
-    n = (size_t)(p - jp->p);
-    if (n > INS_NUM_MAX)
-        return -1;
-    memcpy(tmp, jp->p, n);
-    tmp[n] = '\0';
-    errno = 0;
-    *out = strtod(tmp, &endp);
-    if (endp != tmp + n)
-        return -1;
-    jp->p += n;
-    return 0;
-}
-
-static void
-j_link(struct jparser *jp, size_t parent, size_t child)
-{
-    if (jp->v[parent].last == NONE)
-        jp->v[parent].first = child;
-    else
-        jp->v[jp->v[parent].last].next = child;
-    jp->v[parent].last = child;
-}
-
-/* j_container - parse the members of an array or object after its bracket */
-static int
-j_container(struct jparser *jp, int depth, size_t self, int is_obj)
-{
-    char close = is_obj ? '}' : ']';
-
-    j_ws(jp);
-    if (jp->p < jp->end && *jp->p == close) {
-        jp->p++;
-        return 0;
-    }
-    for (;;) {
-        const char *key = NULL;
-        size_t klen = 0, child;
-        if (is_obj) {
-            if (jp->p >= jp->end || *jp->p != '"' || j_string(jp, &key, &klen) < 0)
-                return -1;
-            j_ws(jp);
-            if (jp->p >= jp->end || *jp->p != ':')
-                return -1;
-            jp->p++;
-        }
-        if (j_value(jp, depth + 1, &child) < 0)
-            return -1;
-        jp->v[child].key = key;
-        jp->v[child].klen = klen;
-        j_link(jp, self, child);
-        j_ws(jp);
-        if (jp->p >= jp->end)
-            return -1;
-        if (*jp->p == close) {
-            jp->p++;
-            return 0;
-        }
-        if (*jp->p != ',')
-            return -1;
-        jp->p++;
-        j_ws(jp);
-    }
-}
-
-static int
-j_literal(struct jparser *jp, const char *lit, size_t n)
-{
-    if ((size_t)(jp->end - jp->p) < n || memcmp(jp->p, lit, n) != 0)
-        return -1;
-    jp->p += n;
-    return 0;
-}
-
-/*
- * j_value - parse one value. Recursion is bounded by INS_MAX_DEPTH, so a
- * line of a million '[' costs 64 stack frames and is then a bad line.
- */
-static int
-j_value(struct jparser *jp, int depth, size_t *out)
-{
-    char c;
-
-    if (depth > INS_MAX_DEPTH)
-        return -1;
-    j_ws(jp);
-    if (jp->p >= jp->end)
-        return -1;
-    c = *jp->p;
-    if (c == '{' || c == '[') {
-        if (j_node(jp, c == '{' ? J_OBJ : J_ARR, out) < 0)
-            return -1;
-        jp->p++;
-        return j_container(jp, depth, *out, c == '{');
-    }
-    if (c == '"') {
-        const char *s;
-        size_t len;
-        if (j_string(jp, &s, &len) < 0 || j_node(jp, J_STR, out) < 0)
-            return -1;
-        jp->v[*out].s = s;
-        jp->v[*out].slen = len;
-        return 0;
-    }
-    if (c == 't')
-        return j_literal(jp, "true", 4) < 0 ? -1 : j_node(jp, J_TRUE, out);
-    if (c == 'f')
-        return j_literal(jp, "false", 5) < 0 ? -1 : j_node(jp, J_FALSE, out);
-    if (c == 'n')
-        return j_literal(jp, "null", 4) < 0 ? -1 : j_node(jp, J_NULL, out);
-    {
-        double d;
-        if (j_number(jp, &d) < 0 || j_node(jp, J_NUM, out) < 0)
-            return -1;
-        jp->v[*out].num = d;
-        return 0;
-    }
-}
-
-/* j_parse - parse a whole line (modified in place); the root index or NONE */
-static size_t
-j_parse(struct jparser *jp, char *p, size_t len)
-{
-    size_t root;
-
-    jp->p = p;
-    jp->end = p + len;
-    jp->n = 0;
-    if (j_value(jp, 1, &root) < 0)
-        return NONE;
-    j_ws(jp);
-    return jp->p == jp->end ? root : NONE;
-}
-
-/* j_get - member `key` of object `obj`, or NONE */
-static size_t
-j_get(const struct jparser *jp, size_t obj, const char *key)
-{
-    size_t i, n = strlen(key);
-
-    if (obj == NONE || jp->v[obj].t != J_OBJ)
-        return NONE;
-    for (i = jp->v[obj].first; i != NONE; i = jp->v[i].next)
-        if (jp->v[i].klen == n && memcmp(jp->v[i].key, key, n) == 0)
-            return i;
-    return NONE;
-}
-
-static int
-j_is(const struct jparser *jp, size_t i, enum jtype t)
-{
-    return i != NONE && jp->v[i].t == t;
-}
-
-static int
-j_streq(const struct jparser *jp, size_t i, const char *s)
-{
-    size_t n = strlen(s);
-
-    return j_is(jp, i, J_STR) && jp->v[i].slen == n && memcmp(jp->v[i].s, s, n) == 0;
-}
 
 /* ---- counters ---- */
 
@@ -602,14 +221,14 @@ add_latency(struct insights *in, double ms)
 
 /* hour_of - "YYYY-MM-DDTHH" from the time field, or "(no time)" */
 static void
-hour_of(const struct jparser *jp, size_t t, const char **h, size_t *hlen)
+hour_of(const struct tm_jparser *jp, size_t t, const char **h, size_t *hlen)
 {
     static const char *const shape = "dddd-dd-ddTdd";
     size_t i;
 
     *h = "(no time)";
     *hlen = 9;
-    if (!j_is(jp, t, J_STR) || jp->v[t].slen < 13)
+    if (!tm_jis(jp, t, TM_J_STR) || jp->v[t].slen < 13)
         return;
     for (i = 0; i < 13; i++) {
         char c = jp->v[t].s[i];
@@ -639,40 +258,40 @@ add_blocked(struct insights *in, const char *s, size_t len)
 }
 
 static void
-add_symbols(struct insights *in, const struct jparser *jp, size_t syms)
+add_symbols(struct insights *in, const struct tm_jparser *jp, size_t syms)
 {
     size_t i, o;
 
-    if (!j_is(jp, syms, J_ARR))
+    if (!tm_jis(jp, syms, TM_J_ARR))
         return;
-    for (i = jp->v[syms].first; i != NONE; i = jp->v[i].next) {
-        size_t name = j_get(jp, i, "name");
-        if (!j_is(jp, name, J_STR))
+    for (i = jp->v[syms].first; i != TM_JNONE; i = jp->v[i].next) {
+        size_t name = tm_jget(jp, i, "name");
+        if (!tm_jis(jp, name, TM_J_STR))
             continue;
         ctr_add(&in->symbols, jp->v[name].s, jp->v[name].slen, 1);
-        if (!j_streq(jp, name, "TAMIS_URL_BLOCKLISTED"))
+        if (!tm_jstreq(jp, name, "TAMIS_URL_BLOCKLISTED"))
             continue;
-        o = j_get(jp, i, "options");
-        if (!j_is(jp, o, J_ARR))
+        o = tm_jget(jp, i, "options");
+        if (!tm_jis(jp, o, TM_J_ARR))
             continue;
-        for (o = jp->v[o].first; o != NONE; o = jp->v[o].next)
-            if (j_is(jp, o, J_STR))
+        for (o = jp->v[o].first; o != TM_JNONE; o = jp->v[o].next)
+            if (tm_jis(jp, o, TM_J_STR))
                 add_blocked(in, jp->v[o].s, jp->v[o].slen);
     }
 }
 
 static void
-add_av(struct insights *in, const struct jparser *jp, size_t av)
+add_av(struct insights *in, const struct tm_jparser *jp, size_t av)
 {
     size_t i, sig;
 
-    if (!j_is(jp, av, J_ARR))
+    if (!tm_jis(jp, av, TM_J_ARR))
         return;
-    for (i = jp->v[av].first; i != NONE; i = jp->v[i].next) {
-        if (!j_streq(jp, j_get(jp, i, "result"), "infected"))
+    for (i = jp->v[av].first; i != TM_JNONE; i = jp->v[i].next) {
+        if (!tm_jstreq(jp, tm_jget(jp, i, "result"), "infected"))
             continue;
-        sig = j_get(jp, i, "signature");
-        if (j_is(jp, sig, J_STR))
+        sig = tm_jget(jp, i, "signature");
+        if (tm_jis(jp, sig, TM_J_STR))
             ctr_add(&in->av, jp->v[sig].s, jp->v[sig].slen, 1);
         else
             ctr_add(&in->av, "(unnamed)", 9, 1);
@@ -681,7 +300,7 @@ add_av(struct insights *in, const struct jparser *jp, size_t av)
 
 /* add_line - one log line; a line that is not an object with a verdict is bad */
 static void
-add_line(struct insights *in, struct jparser *jp, char *line, size_t len)
+add_line(struct insights *in, struct tm_jparser *jp, char *line, size_t len)
 {
     size_t root, v, a, t, i;
     const char *h, *act = "(none)";
@@ -693,16 +312,16 @@ add_line(struct insights *in, struct jparser *jp, char *line, size_t len)
             break;
     if (i == len)
         return; /* blank lines are ignored */
-    root = j_parse(jp, line, len);
-    v = j_get(jp, root, "verdict");
-    if (!j_is(jp, v, J_OBJ)) {
+    root = tm_jparse(jp, line, len);
+    v = tm_jget(jp, root, "verdict");
+    if (!tm_jis(jp, v, TM_J_OBJ)) {
         in->bad++;
         return;
     }
     in->messages++;
-    hour_of(jp, j_get(jp, root, "time"), &h, &hlen);
-    a = j_get(jp, v, "action");
-    if (j_is(jp, a, J_STR) && jp->v[a].slen <= sizeof(key) - 16) {
+    hour_of(jp, tm_jget(jp, root, "time"), &h, &hlen);
+    a = tm_jget(jp, v, "action");
+    if (tm_jis(jp, a, TM_J_STR) && jp->v[a].slen <= sizeof(key) - 16) {
         act = jp->v[a].s;
         alen = jp->v[a].slen;
     }
@@ -712,10 +331,10 @@ add_line(struct insights *in, struct jparser *jp, char *line, size_t len)
     key[hlen] = '\x1f';
     memcpy(key + hlen + 1, act, alen);
     ctr_add(&in->hour_action, key, hlen + 1 + alen, 1);
-    add_symbols(in, jp, j_get(jp, v, "symbols"));
-    add_av(in, jp, j_get(jp, v, "av"));
-    t = j_get(jp, v, "scan_ms");
-    if (j_is(jp, t, J_NUM))
+    add_symbols(in, jp, tm_jget(jp, v, "symbols"));
+    add_av(in, jp, tm_jget(jp, v, "av"));
+    t = tm_jget(jp, v, "scan_ms");
+    if (tm_jis(jp, t, TM_J_NUM))
         add_latency(in, jp->v[t].num);
 }
 
@@ -725,7 +344,7 @@ add_line(struct insights *in, struct jparser *jp, char *line, size_t len)
  * counted bad. Returns -1 on a read error.
  */
 static int
-read_log(struct insights *in, struct jparser *jp, FILE *f)
+read_log(struct insights *in, struct tm_jparser *jp, FILE *f)
 {
     char *line = NULL;
     size_t len = 0, cap = 0;
@@ -1154,7 +773,7 @@ parse_top(const char *s, size_t *top)
 static int
 read_logs(struct insights *in, int argc, char **argv, int i)
 {
-    struct jparser jp;
+    struct tm_jparser jp;
     int rc = 0;
 
     memset(&jp, 0, sizeof(jp));

@@ -17,6 +17,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli/cliargs.h"
+#include "cli/corpus.h"
 #include "cli/insights.h"
 #include "core/arena.h"
 #include "core/json.h"
@@ -46,6 +48,8 @@ usage(FILE *f)
           "       tamis rules check [--json] [--cache DIR | --no-cache] PATH...\n"
           "       tamis av check [--av-db PATH]\n"
           "       tamis reload [--pid-file FILE]\n"
+          "       tamis corpus --ham PATH... --spam PATH... [--json OUT] [--html OUT] [--fit]\n"
+          "                    [--baseline OLD.json] ...   (tamis corpus --help)\n"
           "       tamis insights [--html OUT.html] [--top N] LOG...\n"
           "       tamis limits\n"
           "       tamis version\n"
@@ -198,183 +202,10 @@ read_all(const char *path, size_t max, size_t *len)
     return buf;
 }
 
-/* common options of scan and rules check */
-struct scan_args {
-    struct tm_scanner_opts so;
-    const char **rules;
-    size_t nrules;
-    const char **lists[2]; /* --url-blocklist, --url-allowlist files */
-    size_t nlists[2];
-    const char *av_db;     /* --av-db */
-    int no_av, av_all;
-    char av_buf[4096];
-    char cache_buf[4096];
-    int no_cache, no_rules;
-    int json, pretty, explain, all_hits;
-};
-
-/* scan_option - parse one option at argv[*i]; 1 if taken, 0 if not ours, -1 on error */
-static int
-scan_option(struct scan_args *sa, int argc, char **argv, int *i)
-{
-    const char *a = argv[*i];
-    char err[256], name[128];
-
-    if (strcmp(a, "--json") == 0) {
-        sa->json = 1;
-    } else if (strcmp(a, "--pretty") == 0) {
-        sa->pretty = 1;
-    } else if (strcmp(a, "--explain") == 0) {
-        sa->explain = 1;
-    } else if (strcmp(a, "--all-hits") == 0) {
-        sa->all_hits = 1;
-    } else if (strcmp(a, "--no-cache") == 0) {
-        sa->no_cache = 1;
-    } else if (strcmp(a, "--no-rules") == 0) {
-        sa->no_rules = 1;
-    } else if (strcmp(a, "--no-av") == 0) {
-        sa->no_av = 1;
-    } else if (strcmp(a, "--av-all-parts") == 0) {
-        sa->av_all = 1;
-    } else if (strcmp(a, "--rules") == 0 || strcmp(a, "--cache") == 0 || strcmp(a, "-o") == 0 ||
-               strcmp(a, "--action") == 0 || strcmp(a, "--url-blocklist") == 0 ||
-               strcmp(a, "--url-allowlist") == 0 || strcmp(a, "--av-db") == 0) {
-        const char *v;
-        if (*i + 1 >= argc) {
-            fprintf(stderr, "tamis: %s needs a value\n", a);
-            return -1;
-        }
-        v = argv[++*i];
-        if (strcmp(a, "--rules") == 0) {
-            sa->rules = tm_xrealloc(sa->rules, (sa->nrules + 1) * sizeof(*sa->rules));
-            sa->rules[sa->nrules++] = v;
-        } else if (strcmp(a, "--av-db") == 0) {
-            sa->av_db = v;
-        } else if (strncmp(a, "--url-", 6) == 0) {
-            int k = a[6] == 'a';
-            sa->lists[k] = tm_xrealloc(sa->lists[k], (sa->nlists[k] + 1) * sizeof(**sa->lists));
-            sa->lists[k][sa->nlists[k]++] = v;
-        } else if (strcmp(a, "--cache") == 0) {
-            snprintf(sa->cache_buf, sizeof(sa->cache_buf), "%s", v);
-        } else {
-            const char *eq = strchr(v, '=');
-            char *end;
-            double d;
-            if (eq == NULL || (size_t)(eq - v) >= sizeof(name)) {
-                fprintf(stderr, "tamis: %s needs name=value\n", a);
-                return -1;
-            }
-            memcpy(name, v, (size_t)(eq - v));
-            name[eq - v] = '\0';
-            if (a[1] == 'o') {
-                if (tm_limits_set(&sa->so.limits, name, eq + 1, err, sizeof(err)) != TM_OK) {
-                    fprintf(stderr, "tamis: %s\n", err);
-                    return -1;
-                }
-            } else {
-                int act = tm_action_parse(name);
-                d = strtod(eq + 1, &end);
-                if (act <= 0 || end == eq + 1 || *end != '\0') {
-                    fprintf(stderr, "tamis: --action %s: want add_header, rewrite_subject, "
-                                    "soft_reject, quarantine or reject = a number\n", v);
-                    return -1;
-                }
-                sa->so.cfg.threshold[act] = d;
-                if (act == TM_ACT_ADD_HEADER)
-                    sa->so.cfg.required_from_rules = 0;
-            }
-        }
-    } else {
-        return 0;
-    }
-    return 1;
-}
-
-static void
-scan_args_free(struct scan_args *sa)
-{
-    tm_free(sa->rules);
-    tm_free(sa->lists[0]);
-    tm_free(sa->lists[1]);
-}
-
-static void
-scan_args_init(struct scan_args *sa)
-{
-    memset(sa, 0, sizeof(*sa));
-    sa->so.limits = tm_limits_default();
-    tm_verdict_cfg_default(&sa->so.cfg);
-}
-
-/* build_scanner - the engine with the rules given; prints rule diagnostics */
-static struct tm_scanner *
-build_scanner(struct scan_args *sa, int quiet_warnings, tm_rc *rcp)
-{
-    struct tm_scanner *sc = NULL;
-    char err[512] = "";
-    size_t i;
-    tm_rc rc;
-
-    if (sa->nrules == 0 && !sa->no_rules) {
-        /* Built-in default: Tamis's own rule set (rules/ in the source tree). */
-        struct stat st;
-        if (stat(TAMIS_RULES_DIR, &st) == 0 && S_ISDIR(st.st_mode)) {
-            sa->rules = tm_xrealloc(sa->rules, sizeof(*sa->rules));
-            sa->rules[sa->nrules++] = TAMIS_RULES_DIR;
-        } else {
-            fprintf(stderr, "tamis: default rules %s not found; scanning without rules "
-                            "(use --rules PATH)\n", TAMIS_RULES_DIR);
-        }
-    }
-    sa->so.rule_paths = sa->rules;
-    sa->so.nrule_paths = sa->nrules;
-    sa->so.url_blocklists = sa->lists[0];
-    sa->so.nurl_blocklists = sa->nlists[0];
-    sa->so.url_allowlists = sa->lists[1];
-    sa->so.nurl_allowlists = sa->nlists[1];
-    sa->so.av_all_leaves = sa->av_all;
-    if (sa->no_av) {
-        sa->so.av_db = NULL;
-    } else if (sa->av_db != NULL) {
-        sa->so.av_db = sa->av_db;
-    } else {
-        int fallback = 0;
-        sa->so.av_db = tm_scanner_default_av_db(TAMIS_RULES_DIR, sa->av_buf, sizeof(sa->av_buf),
-                                                &fallback);
-        if (sa->so.av_db == NULL)
-            fprintf(stderr, "tamis: warning: no ClamAV database (none in /var/lib/clamav, no "
-                            "%s/av); attachments are not scanned for malware\n",
-                    TAMIS_RULES_DIR);
-        else if (fallback)
-            fprintf(stderr, "tamis: warning: no ClamAV database in /var/lib/clamav (run "
-                            "freshclam); using the test signatures of %s (EICAR and Tamis "
-                            "test files only)\n", sa->so.av_db);
-    }
-    if (sa->no_cache)
-        sa->so.cache_dir = NULL;
-    else if (sa->cache_buf[0] != '\0')
-        sa->so.cache_dir = sa->cache_buf;
-    else
-        sa->so.cache_dir = tm_scanner_default_cache_dir(sa->cache_buf, sizeof(sa->cache_buf));
-    rc = tm_scanner_new(&sa->so, &sc, err, sizeof(err));
-    if (sc != NULL && sc->has_rules)
-        for (i = 0; i < sc->rules.ndiags; i++) {
-            const struct tm_rule_diag *d = &sc->rules.diags[i];
-            if (!d->error && quiet_warnings)
-                continue;
-            fprintf(stderr, "%s:%u:%u: %s: %s\n", d->file ? d->file : "?", d->line, d->col,
-                    d->error ? "error" : "warning", d->msg);
-        }
-    if (err[0] != '\0')
-        fprintf(stderr, "tamis: %s\n", err);
-    *rcp = rc;
-    return sc;
-}
-
 static int
 cmd_scan(int argc, char **argv)
 {
-    struct scan_args sa;
+    struct tm_cli_args sa;
     struct filelist fl = {NULL, 0, 0};
     struct tm_scanner *sc;
     struct tm_match_scratch *ms = NULL;
@@ -383,12 +214,12 @@ cmd_scan(int argc, char **argv)
     size_t k;
     tm_rc brc;
 
-    scan_args_init(&sa);
+    tm_cli_args_init(&sa);
     for (i = 0; i < argc; i++) {
         const char *a = argv[i];
-        if ((r = scan_option(&sa, argc, argv, &i)) < 0) {
+        if ((r = tm_cli_args_option(&sa, argc, argv, &i)) < 0) {
             filelist_free(&fl);
-            scan_args_free(&sa);
+            tm_cli_args_free(&sa);
             return 2;
         }
         if (r > 0)
@@ -396,7 +227,7 @@ cmd_scan(int argc, char **argv)
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             filelist_free(&fl);
-            scan_args_free(&sa);
+            tm_cli_args_free(&sa);
             return 0;
         }
         if (strcmp(a, "--") == 0) {
@@ -408,7 +239,7 @@ cmd_scan(int argc, char **argv)
             fprintf(stderr, "tamis: scan: unknown option %s\n", a);
             usage(stderr);
             filelist_free(&fl);
-            scan_args_free(&sa);
+            tm_cli_args_free(&sa);
             return 2;
         } else {
             nargs++;
@@ -419,17 +250,17 @@ cmd_scan(int argc, char **argv)
     if (nargs == 0) {
         usage(stderr);
         filelist_free(&fl);
-        scan_args_free(&sa);
+        tm_cli_args_free(&sa);
         return 2;
     }
-    sc = build_scanner(&sa, 1, &brc);
+    sc = tm_cli_build_scanner(&sa, 1, &brc);
     if (sc == NULL || brc != TM_OK) {
         if (brc == TM_EINVAL)
             fprintf(stderr, "tamis: the rules have errors (see above); fix them or run "
                             "`tamis rules check`\n");
         tm_scanner_free(sc);
         filelist_free(&fl);
-        scan_args_free(&sa);
+        tm_cli_args_free(&sa);
         return 2;
     }
     if (sc->matcher != NULL && (ms = tm_match_scratch_new(sc->matcher)) == NULL)
@@ -481,7 +312,7 @@ cmd_scan(int argc, char **argv)
     filelist_free(&fl);
     tm_match_scratch_free(ms);
     tm_scanner_free(sc);
-    scan_args_free(&sa);
+    tm_cli_args_free(&sa);
     if (fflush(stdout) != 0) {
         fprintf(stderr, "tamis: stdout: %s\n", strerror(errno));
         rc = 2;
@@ -497,15 +328,15 @@ cmd_scan(int argc, char **argv)
 static int
 cmd_rules_check(int argc, char **argv)
 {
-    struct scan_args sa;
+    struct tm_cli_args sa;
     struct tm_scanner *sc;
     size_t i, by_type[TM_RULE__COUNT] = {0}, unsupported = 0, errors = 0, warnings = 0, nat;
     int r, j;
     tm_rc brc;
 
-    scan_args_init(&sa);
+    tm_cli_args_init(&sa);
     for (j = 0; j < argc; j++) {
-        if ((r = scan_option(&sa, argc, argv, &j)) < 0)
+        if ((r = tm_cli_args_option(&sa, argc, argv, &j)) < 0)
             return 2;
         if (r > 0)
             continue;
@@ -521,10 +352,10 @@ cmd_rules_check(int argc, char **argv)
         return 2;
     }
     sa.no_av = 1; /* rules check: the rules only */
-    sc = build_scanner(&sa, sa.json, &brc);
+    sc = tm_cli_build_scanner(&sa, sa.json, &brc);
     if (sc == NULL || sc->matcher == NULL || sc->scorer == NULL) {
         tm_scanner_free(sc);
-        scan_args_free(&sa);
+        tm_cli_args_free(&sa);
         return 1;
     }
     for (i = 0; i < sc->rules.ndiags; i++) {
@@ -593,7 +424,7 @@ cmd_rules_check(int argc, char **argv)
         printf("diagnostics: %zu errors, %zu warnings\n", errors, warnings);
     }
     tm_scanner_free(sc);
-    scan_args_free(&sa);
+    tm_cli_args_free(&sa);
     return errors ? 1 : 0;
 }
 
@@ -739,6 +570,8 @@ main(int argc, char **argv)
         return cmd_scan(argc - 2, argv + 2);
     if (strcmp(argv[1], "limits") == 0)
         return cmd_limits();
+    if (strcmp(argv[1], "corpus") == 0)
+        return tamis_corpus_main(argc - 2, argv + 2);
     if (strcmp(argv[1], "insights") == 0)
         return tamis_insights_main(argc - 2, argv + 2);
     if (strcmp(argv[1], "rules") == 0 && argc >= 3 && strcmp(argv[2], "check") == 0)

@@ -231,6 +231,21 @@ tm_json_double(struct tm_json *j, double v)
 }
 
 void
+tm_json_number(struct tm_json *j, double v)
+{
+    char b[64];
+    int n;
+
+    if (v != v || v > 1e300 || v < -1e300) {
+        tm_json_null(j);
+        return;
+    }
+    n = snprintf(b, sizeof(b), "%.10g", v);
+    sep(j);
+    put(j, b, (size_t)n);
+}
+
+void
 tm_json_raw(struct tm_json *j, const char *s)
 {
     put(j, s, strlen(s));

@@ -34,6 +34,8 @@ void tm_json_null(struct tm_json *j);
 void tm_json_bool(struct tm_json *j, int v);
 void tm_json_uint(struct tm_json *j, unsigned long long v);
 void tm_json_double(struct tm_json *j, double v);
+/* tm_json_number - v with 10 significant digits (rates, ratios); NaN and inf as null */
+void tm_json_number(struct tm_json *j, double v);
 /* tm_json_raw - append text without separators (for a trailing newline) */
 void tm_json_raw(struct tm_json *j, const char *s);
 

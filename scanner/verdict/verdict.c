@@ -623,13 +623,18 @@ tm_verdict_compute(const struct tm_scorer *s, struct tm_task *t, struct tm_match
         }
     out->syms = tm_arena_calloc(t->arena, n ? n : 1, sizeof(*out->syms));
     out->all_hits = tm_arena_calloc(t->arena, nall ? nall : 1, sizeof(*out->all_hits));
-    if (out->syms == NULL || out->all_hits == NULL)
+    out->all_rules = tm_arena_calloc(t->arena, nall ? nall : 1, sizeof(*out->all_rules));
+    out->all_counts = tm_arena_calloc(t->arena, nall ? nall : 1, sizeof(*out->all_counts));
+    if (out->syms == NULL || out->all_hits == NULL || out->all_rules == NULL ||
+        out->all_counts == NULL)
         return TM_ENOMEM;
     for (i = 0; i < rs->n; i++) {
         const struct tm_rule *r = &rs->rules[i];
         struct tm_symbol *y;
         if (!res->hits[i])
             continue;
+        out->all_rules[out->nall] = (uint32_t)i;
+        out->all_counts[out->nall] = res->hits[i];
         out->all_hits[out->nall++] = r->name;
         if (s->scores[i] == 0 || strncmp(r->name, "__", 2) == 0)
             continue;

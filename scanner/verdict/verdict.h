@@ -59,6 +59,8 @@ struct tm_verdict {
     struct tm_symbol *syms; /* scored hits, highest score first */
     size_t n;
     const char **all_hits; /* every rule that hit, sub-rules and zero scores included */
+    uint32_t *all_rules;   /* their rule indices, ascending */
+    uint32_t *all_counts;  /* their match counts */
     size_t nall;
     double score;
     double required;

@@ -1,0 +1,171 @@
+/*
+ * cliargs.c - the options shared by the scanning commands (cliargs.h).
+ */
+#include "cli/cliargs.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/core.h"
+#include "core/limits.h"
+
+/* tm_cli_args_option - see cliargs.h */
+int
+tm_cli_args_option(struct tm_cli_args *sa, int argc, char **argv, int *i)
+{
+    const char *a = argv[*i];
+    char err[256], name[128];
+
+    if (strcmp(a, "--json") == 0) {
+        sa->json = 1;
+    } else if (strcmp(a, "--pretty") == 0) {
+        sa->pretty = 1;
+    } else if (strcmp(a, "--explain") == 0) {
+        sa->explain = 1;
+    } else if (strcmp(a, "--all-hits") == 0) {
+        sa->all_hits = 1;
+    } else if (strcmp(a, "--no-cache") == 0) {
+        sa->no_cache = 1;
+    } else if (strcmp(a, "--no-rules") == 0) {
+        sa->no_rules = 1;
+    } else if (strcmp(a, "--no-av") == 0) {
+        sa->no_av = 1;
+    } else if (strcmp(a, "--av-all-parts") == 0) {
+        sa->av_all = 1;
+    } else if (strcmp(a, "--rules") == 0 || strcmp(a, "--cache") == 0 || strcmp(a, "-o") == 0 ||
+               strcmp(a, "--action") == 0 || strcmp(a, "--url-blocklist") == 0 ||
+               strcmp(a, "--url-allowlist") == 0 || strcmp(a, "--av-db") == 0) {
+        const char *v;
+        if (*i + 1 >= argc) {
+            fprintf(stderr, "tamis: %s needs a value\n", a);
+            return -1;
+        }
+        v = argv[++*i];
+        if (strcmp(a, "--rules") == 0) {
+            sa->rules = tm_xrealloc(sa->rules, (sa->nrules + 1) * sizeof(*sa->rules));
+            sa->rules[sa->nrules++] = v;
+        } else if (strcmp(a, "--av-db") == 0) {
+            sa->av_db = v;
+        } else if (strncmp(a, "--url-", 6) == 0) {
+            int k = a[6] == 'a';
+            sa->lists[k] = tm_xrealloc(sa->lists[k], (sa->nlists[k] + 1) * sizeof(**sa->lists));
+            sa->lists[k][sa->nlists[k]++] = v;
+        } else if (strcmp(a, "--cache") == 0) {
+            snprintf(sa->cache_buf, sizeof(sa->cache_buf), "%s", v);
+        } else {
+            const char *eq = strchr(v, '=');
+            char *end;
+            double d;
+            if (eq == NULL || (size_t)(eq - v) >= sizeof(name)) {
+                fprintf(stderr, "tamis: %s needs name=value\n", a);
+                return -1;
+            }
+            memcpy(name, v, (size_t)(eq - v));
+            name[eq - v] = '\0';
+            if (a[1] == 'o') {
+                if (tm_limits_set(&sa->so.limits, name, eq + 1, err, sizeof(err)) != TM_OK) {
+                    fprintf(stderr, "tamis: %s\n", err);
+                    return -1;
+                }
+            } else {
+                int act = tm_action_parse(name);
+                d = strtod(eq + 1, &end);
+                if (act <= 0 || end == eq + 1 || *end != '\0') {
+                    fprintf(stderr, "tamis: --action %s: want add_header, rewrite_subject, "
+                                    "soft_reject, quarantine or reject = a number\n", v);
+                    return -1;
+                }
+                sa->so.cfg.threshold[act] = d;
+                if (act == TM_ACT_ADD_HEADER)
+                    sa->so.cfg.required_from_rules = 0;
+            }
+        }
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+void
+tm_cli_args_free(struct tm_cli_args *sa)
+{
+    tm_free(sa->rules);
+    tm_free(sa->lists[0]);
+    tm_free(sa->lists[1]);
+}
+
+void
+tm_cli_args_init(struct tm_cli_args *sa)
+{
+    memset(sa, 0, sizeof(*sa));
+    sa->so.limits = tm_limits_default();
+    tm_verdict_cfg_default(&sa->so.cfg);
+}
+
+/* build_scanner - the engine with the rules given; prints rule diagnostics */
+struct tm_scanner *
+tm_cli_build_scanner(struct tm_cli_args *sa, int quiet_warnings, tm_rc *rcp)
+{
+    struct tm_scanner *sc = NULL;
+    char err[512] = "";
+    size_t i;
+    tm_rc rc;
+
+    if (sa->nrules == 0 && !sa->no_rules) {
+        /* Built-in default: Tamis's own rule set (rules/ in the source tree). */
+        struct stat st;
+        if (stat(TAMIS_RULES_DIR, &st) == 0 && S_ISDIR(st.st_mode)) {
+            sa->rules = tm_xrealloc(sa->rules, sizeof(*sa->rules));
+            sa->rules[sa->nrules++] = TAMIS_RULES_DIR;
+        } else {
+            fprintf(stderr, "tamis: default rules %s not found; scanning without rules "
+                            "(use --rules PATH)\n", TAMIS_RULES_DIR);
+        }
+    }
+    sa->so.rule_paths = sa->rules;
+    sa->so.nrule_paths = sa->nrules;
+    sa->so.url_blocklists = sa->lists[0];
+    sa->so.nurl_blocklists = sa->nlists[0];
+    sa->so.url_allowlists = sa->lists[1];
+    sa->so.nurl_allowlists = sa->nlists[1];
+    sa->so.av_all_leaves = sa->av_all;
+    if (sa->no_av) {
+        sa->so.av_db = NULL;
+    } else if (sa->av_db != NULL) {
+        sa->so.av_db = sa->av_db;
+    } else {
+        int fallback = 0;
+        sa->so.av_db = tm_scanner_default_av_db(TAMIS_RULES_DIR, sa->av_buf, sizeof(sa->av_buf),
+                                                &fallback);
+        if (sa->so.av_db == NULL)
+            fprintf(stderr, "tamis: warning: no ClamAV database (none in /var/lib/clamav, no "
+                            "%s/av); attachments are not scanned for malware\n",
+                    TAMIS_RULES_DIR);
+        else if (fallback)
+            fprintf(stderr, "tamis: warning: no ClamAV database in /var/lib/clamav (run "
+                            "freshclam); using the test signatures of %s (EICAR and Tamis "
+                            "test files only)\n", sa->so.av_db);
+    }
+    if (sa->no_cache)
+        sa->so.cache_dir = NULL;
+    else if (sa->cache_buf[0] != '\0')
+        sa->so.cache_dir = sa->cache_buf;
+    else
+        sa->so.cache_dir = tm_scanner_default_cache_dir(sa->cache_buf, sizeof(sa->cache_buf));
+    rc = tm_scanner_new(&sa->so, &sc, err, sizeof(err));
+    if (sc != NULL && sc->has_rules)
+        for (i = 0; i < sc->rules.ndiags; i++) {
+            const struct tm_rule_diag *d = &sc->rules.diags[i];
+            if (!d->error && quiet_warnings)
+                continue;
+            fprintf(stderr, "%s:%u:%u: %s: %s\n", d->file ? d->file : "?", d->line, d->col,
+                    d->error ? "error" : "warning", d->msg);
+        }
+    if (err[0] != '\0')
+        fprintf(stderr, "tamis: %s\n", err);
+    *rcp = rc;
+    return sc;
+}
