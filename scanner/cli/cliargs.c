@@ -35,16 +35,44 @@ tm_cli_args_option(struct tm_cli_args *sa, int argc, char **argv, int *i)
         sa->no_av = 1;
     } else if (strcmp(a, "--av-all-parts") == 0) {
         sa->av_all = 1;
+    } else if (strcmp(a, "--dns") == 0) {
+        sa->so.dns = 1;
     } else if (strcmp(a, "--rules") == 0 || strcmp(a, "--cache") == 0 || strcmp(a, "-o") == 0 ||
                strcmp(a, "--action") == 0 || strcmp(a, "--url-blocklist") == 0 ||
-               strcmp(a, "--url-allowlist") == 0 || strcmp(a, "--av-db") == 0) {
+               strcmp(a, "--url-allowlist") == 0 || strcmp(a, "--av-db") == 0 ||
+               strcmp(a, "--dns-zone") == 0 || strcmp(a, "--dns-servers") == 0 ||
+               strcmp(a, "--ip") == 0 || strcmp(a, "--helo") == 0 ||
+               strcmp(a, "--mail-from") == 0 || strcmp(a, "--rcpt") == 0 ||
+               strcmp(a, "--user") == 0 || strcmp(a, "--authserv-id") == 0) {
         const char *v;
         if (*i + 1 >= argc) {
             fprintf(stderr, "tamis: %s needs a value\n", a);
             return -1;
         }
         v = argv[++*i];
-        if (strcmp(a, "--rules") == 0) {
+        if (strcmp(a, "--dns-zone") == 0) {
+            sa->so.dns_zone = v;
+        } else if (strcmp(a, "--dns-servers") == 0) {
+            sa->so.dns_servers = v;
+            sa->so.dns = 1;
+        } else if (strcmp(a, "--authserv-id") == 0) {
+            sa->so.auth.authserv_id = v;
+        } else if (strcmp(a, "--ip") == 0) {
+            sa->env.ip = v;
+        } else if (strcmp(a, "--helo") == 0) {
+            sa->env.helo = v;
+        } else if (strcmp(a, "--mail-from") == 0) {
+            sa->env.mail_from = v;
+        } else if (strcmp(a, "--user") == 0) {
+            sa->env.user = v;
+        } else if (strcmp(a, "--rcpt") == 0) {
+            if (sa->env.nrcpt == TM_AUTH_MAX_RCPT) {
+                fprintf(stderr, "tamis: more than %d --rcpt\n", TM_AUTH_MAX_RCPT);
+                return -1;
+            }
+            sa->rcpt[sa->env.nrcpt++] = v;
+            sa->env.rcpt = sa->rcpt;
+        } else if (strcmp(a, "--rules") == 0) {
             sa->rules = tm_xrealloc(sa->rules, (sa->nrules + 1) * sizeof(*sa->rules));
             sa->rules[sa->nrules++] = v;
         } else if (strcmp(a, "--av-db") == 0) {

@@ -23,6 +23,9 @@ struct tm_cli_args {
     char cache_buf[4096];
     int no_cache, no_rules;
     int json, pretty, explain, all_hits;
+    /* sender authentication: the resolver and the envelope */
+    const char *rcpt[TM_AUTH_MAX_RCPT];
+    struct tm_auth_env env;
 };
 
 void tm_cli_args_init(struct tm_cli_args *sa);

@@ -44,7 +44,10 @@ usage(FILE *f)
           "                  [--explain]"
           " [--all-hits] [--action NAME=SCORE]... [--cache DIR | --no-cache]\n"
           "                  [--url-blocklist FILE]... [--url-allowlist FILE]...\n"
-          "                  [--av-db PATH | --no-av] [--av-all-parts] FILE|DIR|-...\n"
+          "                  [--av-db PATH | --no-av] [--av-all-parts]\n"
+          "                  [--dns-zone FILE | --dns [--dns-servers IP[:PORT],...]]\n"
+          "                  [--ip IP] [--helo NAME] [--mail-from ADDR] [--rcpt ADDR]...\n"
+          "                  [--user NAME] [--authserv-id NAME] FILE|DIR|-...\n"
           "       tamis rules check [--json] [--cache DIR | --no-cache] PATH...\n"
           "       tamis av check [--av-db PATH]\n"
           "       tamis reload [--pid-file FILE]\n"
@@ -75,6 +78,10 @@ usage(FILE *f)
           "            /var/lib/clamav from freshclam, else the test signatures in the\n"
           "            rules' av/ directory); --no-av scans no attachments;\n"
           "            --av-all-parts scans text parts too\n"
+          "--dns-zone  check sender authentication (SPF, DKIM, ARC, DMARC) answering DNS from\n"
+          "            a zone file (offline); --dns asks real DNS (resolv.conf or\n"
+          "            --dns-servers). Results in \"auth\" and the auth symbols; the envelope\n"
+          "            comes from --ip, --helo, --mail-from, --rcpt and --user\n"
           "reload      make a running tamisd reload its configuration, rules, lists and\n"
           "            ClamAV database (SIGHUP; default PID file /run/tamis/tamisd.pid)\n"
           "av check    load a ClamAV database (and reload it beside itself): signatures,\n"
@@ -283,7 +290,7 @@ cmd_scan(int argc, char **argv)
         if ((t = tm_task_new(sc->engine)) == NULL)
             tm_fatal("cannot create task");
         t0 = tm_now_ms();
-        (void)tm_scanner_scan(sc, ms, t, msg, len, sa.explain || sc->has_rules, &v);
+        (void)tm_scanner_scan_env(sc, ms, t, msg, len, sa.explain || sc->has_rules, &sa.env, &v);
         memset(&o, 0, sizeof(o));
         o.file = strcmp(fl.v[k], "-") == 0 ? NULL : fl.v[k];
         o.scan_ms = tm_now_ms() - t0;

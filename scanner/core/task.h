@@ -18,6 +18,7 @@ struct tm_mime_msg;
 struct tm_text_cache;
 struct tm_url_cache;
 struct tm_av_report;
+struct tm_auth_report;
 
 struct tm_engine {
     struct tm_limits limits;
@@ -32,6 +33,7 @@ struct tm_task {
     struct tm_text_cache *text;     /* scanner/text's per-task cache of rule targets */
     struct tm_url_cache *url;       /* scanner/url's per-task URL set */
     struct tm_av_report *av;        /* scanner/av's results, NULL when AV did not run */
+    struct tm_auth_report *auth;    /* scanner/auth's results, NULL when it did not run */
     uint32_t findings[TM_F__COUNT]; /* how often each finding was recorded */
     size_t decoded_total;           /* decoded bytes so far, for mime_max_decoded_size */
     tm_rc error;                    /* first tier-2 failure, TM_OK if none */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "auth/auth.h"
 #include "av/av.h"
 #include "core/arena.h"
 #include "core/task.h"
@@ -657,6 +658,113 @@ ev_av_encrypted(const struct eval_call *c, struct tm_task *t, struct eval_out *o
     return av_result(t, o, TM_AV_ENCRYPTED);
 }
 
+/* ---- sender authentication --------------------------------------------------- */
+
+/*
+ * The auth evals read scanner/auth's report (NULL when authentication did
+ * not run: no resolver, so nothing hits). Arguments:
+ *   tamis_spf('R')   the SPF result is R (pass fail softfail neutral none
+ *                    temperror permerror);
+ *   tamis_dkim('R')  pass: a signature passed; fail: signatures, none
+ *                    passed, one failed; none: no signature; temperror,
+ *                    permerror: as for fail; weak: a passing rsa-sha1
+ *                    signature; testing: a passing key in testing mode;
+ *                    body_length: a passing signature with l=;
+ *   tamis_arc('R')   the ARC chain validates (pass), fails, or is absent (none);
+ *   tamis_dmarc('R') pass fail none temperror permerror, or the
+ *                    disposition the policy asks for a failing message:
+ *                    reject, quarantine.
+ */
+static const char *const auth_args[][10] = {
+    {"tamis_spf", "pass", "fail", "softfail", "neutral", "none", "temperror", "permerror", NULL},
+    {"tamis_dkim", "pass", "fail", "none", "temperror", "permerror", "weak", "testing",
+     "body_length", NULL},
+    {"tamis_arc", "pass", "fail", "none", NULL},
+    {"tamis_dmarc", "pass", "fail", "none", "temperror", "permerror", "reject", "quarantine",
+     NULL},
+};
+
+static tm_rc
+ev_spf(const struct eval_call *c, struct tm_task *t, struct eval_out *o)
+{
+    const struct tm_auth_report *a = t->auth;
+
+    if (a == NULL || !a->ran || a->spf == NULL || strcmp(a->spf, c->arg) != 0)
+        return TM_OK;
+    return hit(o, "%s (%s)", a->spf_domain ? a->spf_domain : "-",
+               a->spf_reason ? a->spf_reason : a->spf);
+}
+
+static tm_rc
+ev_dkim(const struct eval_call *c, struct tm_task *t, struct eval_out *o)
+{
+    const struct tm_auth_report *a = t->auth;
+    size_t i, pass = 0;
+    tm_rc rc;
+
+    if (a == NULL || !a->ran)
+        return TM_OK;
+    if (strcmp(c->arg, "none") == 0)
+        return a->ndkim == 0 ? hit(o, NULL) : TM_OK;
+    for (i = 0; i < a->ndkim; i++)
+        pass += strcmp(a->dkim[i].result, "pass") == 0;
+    for (i = 0; i < a->ndkim; i++) {
+        const struct tm_auth_dkim *d = &a->dkim[i];
+        int is_pass = strcmp(d->result, "pass") == 0, want;
+        if (strcmp(c->arg, "pass") == 0)
+            want = is_pass;
+        else if (strcmp(c->arg, "weak") == 0)
+            want = is_pass && d->weak;
+        else if (strcmp(c->arg, "testing") == 0)
+            want = is_pass && d->testing;
+        else if (strcmp(c->arg, "body_length") == 0)
+            want = is_pass && d->body_length;
+        else if (strcmp(c->arg, "fail") == 0)
+            want = pass == 0 && !is_pass;
+        else
+            want = pass == 0 && strcmp(d->result, c->arg) == 0;
+        if (!want)
+            continue;
+        if ((rc = hit(o, "d=%s s=%s %s%s%s", d->domain ? d->domain : "-",
+                      d->selector ? d->selector : "-", d->result, d->reason ? ": " : "",
+                      d->reason ? d->reason : "")) != TM_OK)
+            return rc;
+        if (o->count > 1)
+            o->count = 1; /* several signatures, one hit */
+    }
+    return TM_OK;
+}
+
+static tm_rc
+ev_arc(const struct eval_call *c, struct tm_task *t, struct eval_out *o)
+{
+    const struct tm_auth_report *a = t->auth;
+
+    if (a == NULL || !a->ran || a->arc == NULL || strcmp(a->arc, c->arg) != 0)
+        return TM_OK;
+    return hit(o, "i=%u%s%s", a->arc_instances, a->arc_reason ? " " : "",
+               a->arc_reason ? a->arc_reason : "");
+}
+
+static tm_rc
+ev_dmarc(const struct eval_call *c, struct tm_task *t, struct eval_out *o)
+{
+    const struct tm_auth_report *a = t->auth;
+    int want;
+
+    if (a == NULL || !a->ran || a->dmarc == NULL)
+        return TM_OK;
+    if (strcmp(c->arg, "reject") == 0 || strcmp(c->arg, "quarantine") == 0)
+        want = strcmp(a->dmarc, "fail") == 0 && a->dmarc_disposition != NULL &&
+               strcmp(a->dmarc_disposition, c->arg) == 0;
+    else
+        want = strcmp(a->dmarc, c->arg) == 0;
+    if (!want)
+        return TM_OK;
+    return hit(o, "%s p=%s", a->from_domain ? a->from_domain : "-",
+               a->dmarc_policy ? a->dmarc_policy : "-");
+}
+
 /* ---- findings ------------------------------------------------------------------ */
 
 /* tamis_finding('NAME') - the parsers recorded finding NAME (findings.h) */
@@ -691,6 +799,10 @@ static const struct eval_def defs[] = {
     {"tamis_av_limits", ev_av_limits, 0},
     {"tamis_av_encrypted", ev_av_encrypted, 0},
     {"tamis_finding", ev_finding, 2},
+    {"tamis_spf", ev_spf, 2},
+    {"tamis_dkim", ev_dkim, 2},
+    {"tamis_arc", ev_arc, 2},
+    {"tamis_dmarc", ev_dmarc, 2},
 };
 
 /*
@@ -751,6 +863,16 @@ check_arg(const struct eval_def *d, const char *arg, char *why, size_t whylen)
             if (strcmp(arg, tm_finding_name((enum tm_finding)i)) == 0)
                 return 1;
         snprintf(why, whylen, "eval:%s: unknown finding '%s'", d->name, arg);
+        return 0;
+    }
+    for (i = 0; i < sizeof(auth_args) / sizeof(auth_args[0]); i++) {
+        size_t k;
+        if (strcmp(d->name, auth_args[i][0]) != 0)
+            continue;
+        for (k = 1; k < 10 && auth_args[i][k] != NULL; k++)
+            if (strcmp(arg, auth_args[i][k]) == 0)
+                return 1;
+        snprintf(why, whylen, "eval:%s: unknown result '%s'", d->name, arg);
         return 0;
     }
     if (d->fn == ev_html_hidden_text) {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "auth/auth.h"
 #include "av/av.h"
 #include "core/json.h"
 #include "core/task.h"
@@ -270,6 +271,85 @@ av_json(struct tm_task *t, struct tm_json *j)
     tm_json_end_arr(j);
 }
 
+/* auth_json - "auth": SPF, DKIM, ARC and DMARC results (absent when authentication did not run) */
+static void
+auth_json(const struct tm_task *t, struct tm_json *j)
+{
+    const struct tm_auth_report *a = t->auth;
+    size_t i;
+
+    if (a == NULL || !a->ran)
+        return;
+    tm_json_key(j, "auth");
+    tm_json_obj(j);
+    tm_json_key(j, "from_domain");
+    tm_json_str(j, a->from_domain);
+    tm_json_key(j, "spf");
+    tm_json_obj(j);
+    tm_json_key(j, "result");
+    tm_json_str(j, a->spf);
+    tm_json_key(j, "domain");
+    tm_json_str(j, a->spf_domain);
+    tm_json_key(j, "reason");
+    tm_json_str(j, a->spf_reason);
+    tm_json_end_obj(j);
+    tm_json_key(j, "dkim");
+    tm_json_arr(j);
+    for (i = 0; i < a->ndkim; i++) {
+        const struct tm_auth_dkim *d = &a->dkim[i];
+        tm_json_obj(j);
+        tm_json_key(j, "result");
+        tm_json_str(j, d->result);
+        tm_json_key(j, "reason");
+        tm_json_str(j, d->reason);
+        tm_json_key(j, "domain");
+        tm_json_str(j, d->domain);
+        tm_json_key(j, "selector");
+        tm_json_str(j, d->selector);
+        tm_json_key(j, "algorithm");
+        tm_json_str(j, d->algorithm);
+        tm_json_key(j, "identity");
+        tm_json_str(j, d->identity);
+        tm_json_key(j, "key_bits");
+        tm_json_uint(j, d->key_bits);
+        tm_json_key(j, "weak");
+        tm_json_bool(j, d->weak);
+        tm_json_key(j, "testing");
+        tm_json_bool(j, d->testing);
+        tm_json_key(j, "body_length");
+        tm_json_bool(j, d->body_length);
+        tm_json_key(j, "aligned");
+        tm_json_bool(j, d->aligned);
+        tm_json_end_obj(j);
+    }
+    tm_json_end_arr(j);
+    tm_json_key(j, "arc");
+    tm_json_obj(j);
+    tm_json_key(j, "result");
+    tm_json_str(j, a->arc);
+    tm_json_key(j, "instances");
+    tm_json_uint(j, a->arc_instances);
+    tm_json_key(j, "reason");
+    tm_json_str(j, a->arc_reason);
+    tm_json_end_obj(j);
+    tm_json_key(j, "dmarc");
+    tm_json_obj(j);
+    tm_json_key(j, "result");
+    tm_json_str(j, a->dmarc);
+    tm_json_key(j, "policy");
+    tm_json_str(j, a->dmarc_policy);
+    tm_json_key(j, "disposition");
+    tm_json_str(j, a->dmarc_disposition);
+    tm_json_key(j, "record_domain");
+    tm_json_str(j, a->dmarc_domain);
+    tm_json_end_obj(j);
+    tm_json_key(j, "authentication_results");
+    tm_json_str(j, a->ar);
+    tm_json_key(j, "dns_lookups");
+    tm_json_uint(j, a->lookups);
+    tm_json_end_obj(j);
+}
+
 tm_rc
 tm_report_json(struct tm_task *t, const struct tm_report_opts *o, struct tm_json *j)
 {
@@ -344,6 +424,7 @@ tm_report_json(struct tm_task *t, const struct tm_report_opts *o, struct tm_json
     urls_json(t, j);
     html_json(t, j);
     av_json(t, j);
+    auth_json(t, j);
     tm_json_key(j, "findings");
     tm_json_arr(j);
     for (i = 0; i < TM_F__COUNT; i++)

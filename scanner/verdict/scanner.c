@@ -14,6 +14,7 @@
 
 #include "core/arena.h"
 #include "core/task.h"
+#include "dns/dns.h"
 #include "mime/mime.h"
 #include "url/list.h"
 
@@ -106,6 +107,32 @@ tm_scanner_new(const struct tm_scanner_opts *o, struct tm_scanner **out, char *e
             return TM_ENOMEM;
         }
     }
+    tm_auth_config_default(&sc->auth_cfg);
+    if (o->auth.authserv_id != NULL)
+        sc->auth_cfg.authserv_id = o->auth.authserv_id;
+    if (o->auth.min_rsa_bits)
+        sc->auth_cfg.min_rsa_bits = o->auth.min_rsa_bits;
+    if (o->auth.max_lookups)
+        sc->auth_cfg.max_lookups = o->auth.max_lookups;
+    if (o->auth.timeout_ms)
+        sc->auth_cfg.timeout_ms = o->auth.timeout_ms;
+    if (o->auth.max_signatures)
+        sc->auth_cfg.max_signatures = o->auth.max_signatures;
+    if (o->dns_zone != NULL || o->dns) {
+        char e[512];
+        struct tm_dns_opts dopt;
+        tm_rc drc;
+        memset(&dopt, 0, sizeof(dopt));
+        dopt.servers = o->dns_servers;
+        dopt.timeout_ms = sc->auth_cfg.timeout_ms;
+        drc = o->dns_zone != NULL ? tm_dns_new_zone(o->dns_zone, &sc->dns, e, sizeof(e))
+                                  : tm_dns_new_cares(&dopt, &sc->dns, e, sizeof(e));
+        if (drc != TM_OK) {
+            snprintf(err, errlen, "DNS %s: %s", o->dns_zone ? o->dns_zone : "resolver", e);
+            *out = sc;
+            return drc;
+        }
+    }
     if (o->nrule_paths > 0) {
         sc->has_rules = 1;
         lrc = tm_rules_load(&sc->rules, o->rule_paths, o->nrule_paths);
@@ -185,6 +212,7 @@ tm_scanner_free(struct tm_scanner *sc)
     tm_hostset_free(sc->url_block);
     tm_hostset_free(sc->url_allow);
     tm_av_slot_free(sc->av);
+    tm_dns_free(sc->dns);
     tm_match_free(sc->matcher);
     if (sc->has_rules)
         tm_rules_free(&sc->rules);
@@ -324,8 +352,17 @@ tm_rc
 tm_scanner_scan(const struct tm_scanner *sc, struct tm_match_scratch *ms, struct tm_task *t,
                 const unsigned char *msg, size_t len, int explain, struct tm_verdict *v)
 {
+    return tm_scanner_scan_env(sc, ms, t, msg, len, explain, NULL, v);
+}
+
+tm_rc
+tm_scanner_scan_env(const struct tm_scanner *sc, struct tm_match_scratch *ms, struct tm_task *t,
+                    const unsigned char *msg, size_t len, int explain,
+                    const struct tm_auth_env *env, struct tm_verdict *v)
+{
     const struct tm_av_report *rep = NULL;
     struct tm_match_result res;
+    struct tm_auth_env none;
     tm_rc rc;
 
     memset(v, 0, sizeof(*v));
@@ -337,6 +374,13 @@ tm_scanner_scan(const struct tm_scanner *sc, struct tm_match_scratch *ms, struct
         rc = tm_av_scan_task(av, t, &rep);
         tm_av_unref(av);
         if (rc != TM_OK)
+            return undecided_scan(sc, t, rc, v);
+    }
+    if (sc->dns != NULL) {
+        /* a DNS failure is a temperror result, not an error: only the arena can fail here */
+        memset(&none, 0, sizeof(none));
+        if ((rc = tm_auth_run(t, sc->dns, &sc->auth_cfg, env != NULL ? env : &none, msg, len)) !=
+            TM_OK)
             return undecided_scan(sc, t, rc, v);
     }
     if (sc->has_rules && sc->matcher != NULL) {

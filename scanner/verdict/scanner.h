@@ -12,6 +12,7 @@
 #include "core/core.h"
 #include "core/limits.h"
 #include "match/match.h"
+#include "auth/auth.h"
 #include "av/av.h"
 #include "rules/rules.h"
 #include "verdict/evals.h"
@@ -19,6 +20,7 @@
 
 struct tm_task;
 struct tm_hostset;
+struct tm_dns;
 
 struct tm_scanner {
     struct tm_engine *engine; /* limits, refcount */
@@ -36,6 +38,8 @@ struct tm_scanner {
     unsigned av_sigs;                /* signatures loaded */
     char av_db_path[4096];
     struct tm_evals_env env;
+    struct tm_dns *dns;              /* resolver for sender authentication, or NULL (no auth) */
+    struct tm_auth_config auth_cfg;
     char rules_version[65]; /* hex sha256 of the rule files and URL lists, "" without rules */
 };
 
@@ -51,6 +55,15 @@ struct tm_scanner_opts {
     size_t nurl_allowlists;
     const char *av_db;                 /* ClamAV database directory or file; NULL: no AV */
     int av_all_leaves;                 /* scan text leaves too */
+    /*
+     * Sender authentication (SPF, DKIM, ARC, DMARC) runs when a resolver is
+     * given: dns_zone (a zone file, offline) or dns (real DNS through
+     * c-ares; dns_servers "IP[:port],..." or NULL for resolv.conf).
+     */
+    const char *dns_zone;
+    int dns;
+    const char *dns_servers;
+    struct tm_auth_config auth; /* zeroed fields take tm_auth_config_default's values */
 };
 
 /*
@@ -96,5 +109,14 @@ const char *tm_scanner_default_cache_dir(char *buf, size_t buflen);
  */
 tm_rc tm_scanner_scan(const struct tm_scanner *sc, struct tm_match_scratch *ms, struct tm_task *t,
                       const unsigned char *msg, size_t len, int explain, struct tm_verdict *v);
+
+/*
+ * tm_scanner_scan_env - the same with the SMTP envelope (client IP, HELO,
+ * MAIL FROM, recipients, authenticated user) that sender authentication
+ * needs; env may be NULL.
+ */
+tm_rc tm_scanner_scan_env(const struct tm_scanner *sc, struct tm_match_scratch *ms,
+                          struct tm_task *t, const unsigned char *msg, size_t len, int explain,
+                          const struct tm_auth_env *env, struct tm_verdict *v);
 
 #endif
