@@ -1,8 +1,10 @@
 /*
  * auth.c - sender authentication of one message (auth.h): DKIM and ARC
- * verified with their key lookups in one batch, SPF for the MAIL FROM
+ * verified with their key lookups batched, SPF for the MAIL FROM
  * identity (or postmaster@HELO for the null sender), then DMARC over both;
  * summed up in t->auth and in an RFC 8601 Authentication-Results value.
+ * (DKIM's key lookups go out as one batch and ARC's as a second; merging
+ * the two into one tm_dns_lookup_many is left to do.)
  *
  * Every lookup of the message counts against one tm_dns_budget
  * (cfg->max_lookups, cfg->timeout_ms). DKIM and ARC go first but may use
