@@ -252,6 +252,28 @@ tm_dkim_sign_opts_default(struct tm_dkim_sign_opts *o)
     o->x = -1;
 }
 
+int
+tm_dkim_canon_parse(const char *s, enum tm_dkim_canon *h, enum tm_dkim_canon *b)
+{
+    const char *slash = strchr(s, '/');
+    size_t n = slash != NULL ? (size_t)(slash - s) : strlen(s);
+    const char *bs = slash != NULL ? slash + 1 : "simple";
+
+    if (n == 7 && memcmp(s, "relaxed", 7) == 0)
+        *h = TM_DKIM_RELAXED;
+    else if (n == 6 && memcmp(s, "simple", 6) == 0)
+        *h = TM_DKIM_SIMPLE;
+    else
+        return -1;
+    if (strcmp(bs, "relaxed") == 0)
+        *b = TM_DKIM_RELAXED;
+    else if (strcmp(bs, "simple") == 0)
+        *b = TM_DKIM_SIMPLE;
+    else
+        return -1;
+    return 0;
+}
+
 static const char *
 canon_name(enum tm_dkim_canon c)
 {

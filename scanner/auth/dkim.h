@@ -243,6 +243,10 @@ struct tm_dkim_sign_opts {
 
 void tm_dkim_sign_opts_default(struct tm_dkim_sign_opts *o);
 
+/* tm_dkim_canon_parse - "relaxed/simple" (header/body; "relaxed" alone is relaxed/simple,
+ * as c= says); 0 when good, -1 otherwise */
+int tm_dkim_canon_parse(const char *s, enum tm_dkim_canon *h, enum tm_dkim_canon *b);
+
 /*
  * tm_dkim_sign - the DKIM-Signature field for msg (len bytes, CRLF or LF
  * line ends), complete with its name and final line end, folded at

@@ -37,13 +37,18 @@ tm_cli_args_option(struct tm_cli_args *sa, int argc, char **argv, int *i)
         sa->av_all = 1;
     } else if (strcmp(a, "--dns") == 0) {
         sa->so.dns = 1;
+    } else if (strcmp(a, "--dkim-sign-all") == 0) {
+        sa->so.outbound.dkim_sign_all = 1;
     } else if (strcmp(a, "--rules") == 0 || strcmp(a, "--cache") == 0 || strcmp(a, "-o") == 0 ||
                strcmp(a, "--action") == 0 || strcmp(a, "--url-blocklist") == 0 ||
                strcmp(a, "--url-allowlist") == 0 || strcmp(a, "--av-db") == 0 ||
                strcmp(a, "--dns-zone") == 0 || strcmp(a, "--dns-servers") == 0 ||
                strcmp(a, "--ip") == 0 || strcmp(a, "--helo") == 0 ||
                strcmp(a, "--mail-from") == 0 || strcmp(a, "--rcpt") == 0 ||
-               strcmp(a, "--user") == 0 || strcmp(a, "--authserv-id") == 0) {
+               strcmp(a, "--user") == 0 || strcmp(a, "--authserv-id") == 0 ||
+               strcmp(a, "--sender-domains") == 0 || strcmp(a, "--dkim-sign") == 0 ||
+               strcmp(a, "--dkim-sign-headers") == 0 || strcmp(a, "--dkim-sign-canon") == 0 ||
+               strcmp(a, "--arc-seal") == 0) {
         const char *v;
         if (*i + 1 >= argc) {
             fprintf(stderr, "tamis: %s needs a value\n", a);
@@ -52,6 +57,19 @@ tm_cli_args_option(struct tm_cli_args *sa, int argc, char **argv, int *i)
         v = argv[++*i];
         if (strcmp(a, "--dns-zone") == 0) {
             sa->so.dns_zone = v;
+        } else if (strcmp(a, "--sender-domains") == 0) {
+            sa->so.outbound.sender_domains = v;
+        } else if (strcmp(a, "--dkim-sign") == 0) {
+            sa->dkim_sign = tm_xrealloc(sa->dkim_sign, (sa->ndkim_sign + 1) * sizeof(*sa->dkim_sign));
+            sa->dkim_sign[sa->ndkim_sign++] = v;
+            sa->so.outbound.dkim_keys = sa->dkim_sign;
+            sa->so.outbound.ndkim_keys = sa->ndkim_sign;
+        } else if (strcmp(a, "--dkim-sign-headers") == 0) {
+            sa->so.outbound.dkim_headers = v;
+        } else if (strcmp(a, "--dkim-sign-canon") == 0) {
+            sa->so.outbound.dkim_canon = v;
+        } else if (strcmp(a, "--arc-seal") == 0) {
+            sa->so.outbound.arc_seal = v;
         } else if (strcmp(a, "--dns-servers") == 0) {
             sa->so.dns_servers = v;
             sa->so.dns = 1;
@@ -123,6 +141,7 @@ tm_cli_args_free(struct tm_cli_args *sa)
     tm_free(sa->rules);
     tm_free(sa->lists[0]);
     tm_free(sa->lists[1]);
+    tm_free(sa->dkim_sign);
 }
 
 void
@@ -160,6 +179,8 @@ tm_cli_build_scanner(struct tm_cli_args *sa, int quiet_warnings, tm_rc *rcp)
     sa->so.url_allowlists = sa->lists[1];
     sa->so.nurl_allowlists = sa->nlists[1];
     sa->so.av_all_leaves = sa->av_all;
+    /* with sender authentication on, the results field goes with the verdict */
+    sa->so.outbound.auth_results = sa->so.dns || sa->so.dns_zone != NULL;
     if (sa->no_av) {
         sa->so.av_db = NULL;
     } else if (sa->av_db != NULL) {
@@ -192,8 +213,11 @@ tm_cli_build_scanner(struct tm_cli_args *sa, int quiet_warnings, tm_rc *rcp)
             fprintf(stderr, "%s:%u:%u: %s: %s\n", d->file ? d->file : "?", d->line, d->col,
                     d->error ? "error" : "warning", d->msg);
         }
-    if (err[0] != '\0')
+    if (err[0] != '\0') {
         fprintf(stderr, "tamis: %s\n", err);
+        if (rc == TM_EINVAL) /* said: a bad option or file, not the rules (TM_EINVAL says that) */
+            rc = TM_EIO;
+    }
     *rcp = rc;
     return sc;
 }

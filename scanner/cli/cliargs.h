@@ -26,6 +26,9 @@ struct tm_cli_args {
     /* sender authentication: the resolver and the envelope */
     const char *rcpt[TM_AUTH_MAX_RCPT];
     struct tm_auth_env env;
+    /* the outbound stage: --sender-domains, --dkim-sign (repeatable), --arc-seal */
+    const char **dkim_sign;
+    size_t ndkim_sign;
 };
 
 void tm_cli_args_init(struct tm_cli_args *sa);

@@ -2,6 +2,7 @@
  * tamis.c - the `tamis` command for rule authors and operators.
  *
  *   tamis scan [--json] [--pretty] [-o name=value]... FILE|DIR|-...
+ *   tamis dkim sign|verify|keygen|record, tamis arc seal|verify   (dkimcmd.c)
  *   tamis limits            the settings for untrusted-input bounds
  *   tamis version
  *
@@ -19,6 +20,7 @@
 
 #include "cli/cliargs.h"
 #include "cli/corpus.h"
+#include "cli/dkimcmd.h"
 #include "cli/insights.h"
 #include "core/arena.h"
 #include "core/json.h"
@@ -47,13 +49,17 @@ usage(FILE *f)
           "                  [--av-db PATH | --no-av] [--av-all-parts]\n"
           "                  [--dns-zone FILE | --dns [--dns-servers IP[:PORT],...]]\n"
           "                  [--ip IP] [--helo NAME] [--mail-from ADDR] [--rcpt ADDR]...\n"
-          "                  [--user NAME] [--authserv-id NAME] FILE|DIR|-...\n"
+          "                  [--user NAME] [--authserv-id NAME] [--sender-domains FILE]\n"
+          "                  [--dkim-sign 'DOMAIN SELECTOR KEYFILE']... [--arc-seal ...]\n"
+          "                  FILE|DIR|-...\n"
           "       tamis rules check [--json] [--cache DIR | --no-cache] PATH...\n"
           "       tamis av check [--av-db PATH]\n"
           "       tamis reload [--pid-file FILE]\n"
           "       tamis corpus --ham PATH... --spam PATH... [--json OUT] [--html OUT] [--fit]\n"
           "                    [--baseline OLD.json] ...   (tamis corpus --help)\n"
           "       tamis insights [--html OUT.html] [--top N] LOG...\n"
+          "       tamis dkim sign|verify|keygen|record [options]   (tamis dkim --help)\n"
+          "       tamis arc seal|verify [options]                  (tamis arc --help)\n"
           "       tamis limits\n"
           "       tamis version\n"
           "\n"
@@ -77,11 +83,23 @@ usage(FILE *f)
           "--av-db     ClamAV database directory or file for attachments (default:\n"
           "            /var/lib/clamav from freshclam, else the test signatures in the\n"
           "            rules' av/ directory); --no-av scans no attachments;\n"
-          "            --av-all-parts scans text parts too\n"
-          "--dns-zone  check sender authentication (SPF, DKIM, ARC, DMARC) answering DNS from\n"
+          "            --av-all-parts scans text parts too\n",
+          f);
+    fputs("--dns-zone  check sender authentication (SPF, DKIM, ARC, DMARC) answering DNS from\n"
           "            a zone file (offline); --dns asks real DNS (resolv.conf or\n"
           "            --dns-servers). Results in \"auth\" and the auth symbols; the envelope\n"
           "            comes from --ip, --helo, --mail-from, --rcpt and --user\n"
+          "--sender-domains FILE  the relay's sender-domain policy: 'LOGIN DOMAIN...' lines;\n"
+          "            with --user, a From or --mail-from domain not verified for that login\n"
+          "            is refused (TAMIS_SENDER_UNVERIFIED, reject, 550 5.7.1)\n"
+          "--dkim-sign 'DOMAIN SELECTOR KEYFILE'  sign as the daemon would (with --user, or\n"
+          "            --dkim-sign-all); repeatable; --dkim-sign-headers h1:h2,\n"
+          "            --dkim-sign-canon relaxed/relaxed; --arc-seal 'DOMAIN SELECTOR KEYFILE'\n"
+          "            seals (needs --dns-zone or --dns). The fields go to prepend_headers\n"
+          "dkim        sign a message (DKIM-Signature), verify its signatures, generate a\n"
+          "            key (keygen) or print a key's DNS record (record); keys from a zone\n"
+          "            file (--dns-zone), real DNS (--dns) or a key file (--keys)\n"
+          "arc         seal a message as a relay (ARC set i=N+1) or validate its ARC chain\n"
           "reload      make a running tamisd reload its configuration, rules, lists and\n"
           "            ClamAV database (SIGHUP; default PID file /run/tamis/tamisd.pid)\n"
           "av check    load a ClamAV database (and reload it beside itself): signatures,\n"
@@ -294,7 +312,7 @@ cmd_scan(int argc, char **argv)
         memset(&o, 0, sizeof(o));
         o.file = strcmp(fl.v[k], "-") == 0 ? NULL : fl.v[k];
         o.scan_ms = tm_now_ms() - t0;
-        o.verdict = sc->has_rules ? &v : NULL;
+        o.verdict = sc->has_rules || sc->outbound != NULL ? &v : NULL;
         o.rules_version = sc->has_rules ? sc->rules_version : NULL;
         o.all_hits = sa.all_hits;
         o.explain = sa.explain;
@@ -585,6 +603,10 @@ main(int argc, char **argv)
         return cmd_rules_check(argc - 3, argv + 3);
     if (strcmp(argv[1], "av") == 0 && argc >= 3 && strcmp(argv[2], "check") == 0)
         return cmd_av_check(argc - 3, argv + 3);
+    if (strcmp(argv[1], "dkim") == 0)
+        return tamis_dkim_main(argc - 2, argv + 2);
+    if (strcmp(argv[1], "arc") == 0)
+        return tamis_arc_main(argc - 2, argv + 2);
     if (strcmp(argv[1], "reload") == 0)
         return cmd_reload(argc - 2, argv + 2);
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {

@@ -66,6 +66,37 @@ static const struct key keys[] = {
     {"av_all_parts", K_BOOL, F(av_all_parts), 0, 0, 0, 1, NULL, "scan text parts with ClamAV too"},
     {"cache_dir", K_STR, F(cache_dir), S(cache_dir), 0, 0, 0, NULL,
      "compiled rule databases; empty: $XDG_CACHE_HOME/tamis or ~/.cache/tamis"},
+    {"dns", K_BOOL, F(dns), 0, 0, 0, 1, NULL,
+     "sender authentication (SPF, DKIM, ARC, DMARC) through DNS; its results feed the "
+     "tamis_spf/tamis_dkim/tamis_arc/tamis_dmarc rules"},
+    {"dns_servers", K_STR, F(dns_servers), S(dns_servers), 0, 0, 0, NULL,
+     "resolvers, IP[:port],...; empty: /etc/resolv.conf"},
+    {"dns_zone", K_STR, F(dns_zone), S(dns_zone), 0, 0, 0, NULL,
+     "answer sender-authentication lookups from this zone file (master-file syntax) "
+     "instead of DNS: offline use and tests"},
+    {"authserv_id", K_STR, F(authserv_id), S(authserv_id), 0, 0, 0, NULL,
+     "authserv-id of the Authentication-Results and ARC fields; empty: the host name"},
+    {"auth_results", K_BOOL, F(auth_results), 0, 0, 0, 1, NULL,
+     "add an Authentication-Results field when sender authentication ran"},
+    {"sender_domains", K_STR, F(sender_domains), S(sender_domains), 0, 0, 0, NULL,
+     "file of 'LOGIN DOMAIN...' lines: the verified sender domains of each authenticated "
+     "submitter (milter {auth_authen}, HTTP User); other From/MAIL FROM domains are "
+     "rejected; empty: no policy"},
+    {"dkim_sign", K_LIST, F(dkim_sign), 0, F(ndkim_sign), 0, 0, NULL,
+     "'DOMAIN SELECTOR KEYFILE': sign mail whose From domain is DOMAIN (RSA or Ed25519 "
+     "PEM key; two keys for a domain sign twice); repeatable"},
+    {"dkim_sign_headers", K_STR, F(dkim_sign_headers), S(dkim_sign_headers), 0, 0, 0, NULL,
+     "signed header fields, colon-separated; empty: from:to:cc:subject:date:message-id:"
+     "reply-to:in-reply-to:references:mime-version:content-type:content-transfer-encoding"},
+    {"dkim_sign_canon", K_CHOICE, F(dkim_sign_canon), S(dkim_sign_canon), 0, 0, 0,
+     "relaxed/relaxed|relaxed/simple|simple/relaxed|simple/simple",
+     "canonicalisation of signatures (header/body)"},
+    {"dkim_sign_all", K_BOOL, F(dkim_sign_all), 0, 0, 0, 1, NULL,
+     "sign mail from unauthenticated clients too (a relay that only sends); default: "
+     "only mail of authenticated submitters"},
+    {"arc_seal", K_STR, F(arc_seal), S(arc_seal), 0, 0, 0, NULL,
+     "'DOMAIN SELECTOR KEYFILE': add an ARC set (RFC 8617) to mail passed on, with this "
+     "relay's results; needs dns or dns_zone; empty: no sealing"},
     {"undecided_action", K_ACTION, 0, 0, 0, 0, 0, NULL,
      "what the relay gets when Tamis cannot decide (scan error, AV error, overload, "
      "deadline): soft_reject (tempfail), no_action, ..."},
@@ -85,6 +116,8 @@ tm_daemon_cfg_defaults(struct tm_daemon_cfg *c)
     c->read_timeout_ms = 300000;
     c->scan_deadline_ms = 30000;
     c->av = 1;
+    c->auth_results = 1;
+    snprintf(c->dkim_sign_canon, sizeof(c->dkim_sign_canon), "relaxed/relaxed");
     c->limits = tm_limits_default();
     tm_verdict_cfg_default(&c->verdict);
 }
@@ -100,7 +133,9 @@ tm_daemon_cfg_free(struct tm_daemon_cfg *c)
         tm_free(c->url_blocklists[i]);
     for (i = 0; i < c->nurl_allowlists; i++)
         tm_free(c->url_allowlists[i]);
-    c->nrules = c->nurl_blocklists = c->nurl_allowlists = 0;
+    for (i = 0; i < c->ndkim_sign; i++)
+        tm_free(c->dkim_sign[i]);
+    c->nrules = c->nurl_blocklists = c->nurl_allowlists = c->ndkim_sign = 0;
 }
 
 /* num - a whole decimal (or, with base 8, octal) number in [lo, hi] */

@@ -5,7 +5,7 @@
  * File syntax: one setting per line, "key = value"; '#' at the start of a
  * line (after blanks) starts a comment; a line that starts with a blank
  * continues the previous value (as in main.cf); blank lines are ignored.
- * Keys that may repeat (listen, rules, url_blocklist, url_allowlist) add to
+ * Keys that may repeat (listen, rules, url_blocklist, url_allowlist, dkim_sign) add to
  * the list each time; any other key given twice is an error, never a silent
  * override. Unknown keys and bad values are errors with file:line. Every key
  * of `tamis limits` (message_max_size, mime_max_depth, av_max_files ...) is
@@ -62,6 +62,19 @@ struct tm_daemon_cfg {
     int av;                    /* 0: no attachment scanning */
     int av_all_parts;
     char cache_dir[4096];      /* compiled rules; "" : the default */
+    /* sender authentication (scanner/auth) and outbound signing */
+    int dns;                   /* SPF, DKIM, ARC, DMARC through real DNS (c-ares) */
+    char dns_servers[1024];    /* "IP[:port],..."; "" : /etc/resolv.conf */
+    char dns_zone[4096];       /* answer from this zone file instead (offline, tests) */
+    char authserv_id[256];     /* Authentication-Results authserv-id; "" : the host name */
+    int auth_results;          /* add Authentication-Results when authentication ran */
+    char sender_domains[4096]; /* submitter -> verified domains file; "" : no policy */
+    char *dkim_sign[TM_DAEMON_MAX_PATHS]; /* "DOMAIN SELECTOR KEYFILE" */
+    size_t ndkim_sign;
+    char dkim_sign_headers[1024]; /* "" : the default list */
+    char dkim_sign_canon[32];
+    int dkim_sign_all;         /* sign mail without an authenticated submitter too */
+    char arc_seal[4608];       /* "DOMAIN SELECTOR KEYFILE"; "" : no sealing */
     struct tm_limits limits;
     struct tm_verdict_cfg verdict; /* action thresholds, undecided action */
 };

@@ -111,11 +111,11 @@ static tm_rc
 sp_message(void *p, const unsigned char **msg, size_t *len, struct tm_envelope *env)
 {
     struct sess *x = p;
-    const char *u = tm_spamd_user(&x->s);
 
+    /* spamd's User (spamc -u) names the user whose preferences apply, by
+     * default the Unix account running spamc: not an authenticated
+     * submitter, so it never reaches the sender-domain policy or signing */
     memset(env, 0, sizeof(*env));
-    if (u != NULL)
-        snprintf(env->user, sizeof(env->user), "%s", u);
     *msg = tm_spamd_message(&x->s, len);
     return *msg != NULL ? TM_OK : TM_EINVAL;
 }

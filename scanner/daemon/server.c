@@ -154,6 +154,29 @@ engine_build(const struct tm_daemon_cfg *cfg, char *err, size_t errlen)
                                 "the test signatures of %s", o.av_db);
         }
     }
+    if (cfg->dns_zone[0] != '\0')
+        o.dns_zone = cfg->dns_zone;
+    o.dns = cfg->dns;
+    o.dns_servers = cfg->dns_servers[0] ? cfg->dns_servers : NULL;
+    if (cfg->authserv_id[0] != '\0') {
+        o.auth.authserv_id = cfg->authserv_id;
+    } else {
+        static char host[256];
+        if (host[0] == '\0' && (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0'))
+            snprintf(host, sizeof(host), "tamis");
+        o.auth.authserv_id = host;
+    }
+    o.outbound.sender_domains = cfg->sender_domains[0] ? cfg->sender_domains : NULL;
+    o.outbound.dkim_keys = (const char *const *)cfg->dkim_sign;
+    o.outbound.ndkim_keys = cfg->ndkim_sign;
+    o.outbound.dkim_headers = cfg->dkim_sign_headers[0] ? cfg->dkim_sign_headers : NULL;
+    o.outbound.dkim_canon = cfg->dkim_sign_canon[0] ? cfg->dkim_sign_canon : NULL;
+    o.outbound.dkim_sign_all = cfg->dkim_sign_all;
+    o.outbound.arc_seal = cfg->arc_seal[0] ? cfg->arc_seal : NULL;
+    o.outbound.auth_results = cfg->auth_results && (cfg->dns || cfg->dns_zone[0] != '\0');
+    if (o.outbound.arc_seal != NULL && !cfg->dns && cfg->dns_zone[0] == '\0')
+        tm_log(TM_LOG_WARN, "arc_seal needs sender authentication (dns = yes or dns_zone): "
+                            "no mail will be sealed");
     rc = tm_scanner_new(&o, &sc, err, errlen);
     if (sc != NULL && sc->has_rules)
         for (i = 0; i < sc->rules.ndiags; i++)
@@ -366,7 +389,21 @@ scan_job(struct job *j, const struct tm_sess_ops *ops, void *sess, struct dengin
         (void)ops->tempfail(sess, &j->out, &j->close_after);
         return;
     }
-    rc = tm_scanner_scan(e->sc, ms, t, j->msg, j->len, 0, &v);
+    {
+        const char *rcpt[8];
+        struct tm_auth_env ae;
+        size_t k;
+        memset(&ae, 0, sizeof(ae));
+        ae.ip = j->env.client_ip[0] ? j->env.client_ip : NULL;
+        ae.helo = j->env.helo[0] ? j->env.helo : NULL;
+        ae.mail_from = j->env.mail_from[0] ? j->env.mail_from : NULL;
+        ae.user = j->env.user[0] ? j->env.user : NULL;
+        for (k = 0; k < j->env.nrcpt && k < 8; k++)
+            rcpt[k] = j->env.rcpt[k];
+        ae.rcpt = rcpt;
+        ae.nrcpt = k;
+        rc = tm_scanner_scan_env(e->sc, ms, t, j->msg, j->len, 0, &ae, &v);
+    }
     scan_ms = tm_now_ms() - t0;
     count_latency(scan_ms);
     if (rc != TM_OK)

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/arena.h"
 #include "core/buf.h"
@@ -950,24 +951,62 @@ symbols(struct tm_json *j, const struct tm_verdict *v)
     tm_json_end_obj(j);
 }
 
+/* one_header - {"value": ..., "order": N}; the value's CRLF folding made bare LF, as milters want */
+static void
+one_header(struct tm_task *t, struct tm_json *j, const char *value, size_t order)
+{
+    size_t n = strlen(value), k = 0, i;
+    char *lf = tm_arena_alloc(t->arena, n + 1);
+
+    tm_json_obj(j);
+    tm_json_key(j, "value");
+    if (lf != NULL) {
+        for (i = 0; i < n; i++)
+            if (!(value[i] == '\r' && value[i + 1] == '\n'))
+                lf[k++] = value[i];
+        lf[k] = '\0';
+    }
+    tm_json_str(j, lf != NULL ? lf : value);
+    tm_json_key(j, "order");
+    tm_json_uint(j, order);
+    tm_json_end_obj(j);
+}
+
+/*
+ * milter - rspamd's "milter" block: add_headers, each inserted at its
+ * "order" (0 = the top): first the fields the verdict prepends (ARC set,
+ * DKIM-Signature, Authentication-Results), then the spam headers. A name
+ * that occurs more than once (two signatures) maps to an array.
+ */
 static void
 milter(struct tm_task *t, struct tm_json *j, const struct tm_verdict *v)
 {
     struct tm_proto_header h[TM_PROTO_MAX_HEADERS];
-    size_t n = tm_proto_spam_headers(t, v, 0, h), i;
+    size_t n = tm_proto_spam_headers(t, v, 0, h), i, k, same;
 
     tm_json_key(j, "milter");
     tm_json_obj(j);
     tm_json_key(j, "add_headers");
     tm_json_obj(j);
+    for (i = 0; i < v->nprepend; i++) {
+        for (k = 0; k < i && strcasecmp(v->prepend[k].name, v->prepend[i].name) != 0; k++)
+            ;
+        if (k < i)
+            continue; /* written with the first of its name */
+        for (k = i, same = 0; k < v->nprepend; k++)
+            same += strcasecmp(v->prepend[k].name, v->prepend[i].name) == 0;
+        tm_json_key(j, v->prepend[i].name);
+        if (same > 1)
+            tm_json_arr(j);
+        for (k = i; k < v->nprepend; k++)
+            if (strcasecmp(v->prepend[k].name, v->prepend[i].name) == 0)
+                one_header(t, j, v->prepend[k].value, k);
+        if (same > 1)
+            tm_json_end_arr(j);
+    }
     for (i = 0; i < n; i++) {
         tm_json_key(j, h[i].name);
-        tm_json_obj(j);
-        tm_json_key(j, "value");
-        tm_json_str(j, h[i].value);
-        tm_json_key(j, "order");
-        tm_json_uint(j, i); /* inserted at the top, in this order */
-        tm_json_end_obj(j);
+        one_header(t, j, h[i].value, v->nprepend + i);
     }
     tm_json_end_obj(j);
     if (v->action == TM_ACT_QUARANTINE) {
@@ -975,6 +1014,12 @@ milter(struct tm_task *t, struct tm_json *j, const struct tm_verdict *v)
         tm_json_str(j, "quarantine");
     }
     tm_json_end_obj(j);
+    for (i = 0; i < v->nprepend; i++)
+        if (strcasecmp(v->prepend[i].name, "DKIM-Signature") == 0) {
+            tm_json_key(j, "dkim-signature"); /* as rspamd's dkim_signing gives it */
+            tm_json_str(j, v->prepend[i].value);
+            break;
+        }
 }
 
 static int

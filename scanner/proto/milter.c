@@ -834,7 +834,7 @@ reply_header(struct tm_milter *m, unsigned char cmd, uint32_t idx, const char *n
     struct piece pc[3];
     size_t npc = 0;
 
-    if (cmd == TM_SMFIR_CHGHEADER) {
+    if (cmd == TM_SMFIR_CHGHEADER || cmd == TM_SMFIR_INSHEADER) {
         put_u32(ib, idx);
         pc[npc].p = ib;
         pc[npc++].n = 4;
@@ -844,6 +844,23 @@ reply_header(struct tm_milter *m, unsigned char cmd, uint32_t idx, const char *n
     pc[npc].p = value;
     pc[npc++].n = vlen + 1; /* value is NUL-terminated */
     return reply(m, cmd, pc, npc);
+}
+
+/* insert_header - INSHEADER at the top, the value's CRLF folding made bare LF (as milters send) */
+static tm_rc
+insert_header(struct tm_milter *m, const struct tm_verdict_header *h)
+{
+    size_t n = strlen(h->value), k = 0, i;
+    char *lf = tm_xmalloc(n + 1);
+    tm_rc rc;
+
+    for (i = 0; i < n; i++)
+        if (!(h->value[i] == '\r' && i + 1 < n && h->value[i + 1] == '\n'))
+            lf[k++] = h->value[i];
+    lf[k] = '\0';
+    rc = reply_header(m, TM_SMFIR_INSHEADER, 0, h->name, lf, k);
+    tm_free(lf);
+    return rc;
 }
 
 /*
@@ -898,6 +915,10 @@ accept_with_headers(struct tm_milter *m, const struct tm_verdict *v, struct tm_t
         if ((rc = reply(m, TM_SMFIR_QUARANTINE, &pc, 1)) != TM_OK)
             return rc;
     }
+    /* inserted at index 0 bottom-up, so that they end up in v->prepend's order */
+    for (i = (m->actions & TM_SMFIF_ADDHDRS) ? v->nprepend : 0; i > 0; i--)
+        if ((rc = insert_header(m, &v->prepend[i - 1])) != TM_OK)
+            return rc;
     for (i = 0; i < nh; i++)
         if ((rc = reply_header(m, TM_SMFIR_ADDHEADER, 0, h[i].name, h[i].value,
                                strlen(h[i].value))) != TM_OK)

@@ -59,6 +59,7 @@ struct tm_verdict;
 #define TM_SMFIR_OPTNEG     'O'
 #define TM_SMFIR_ADDHEADER  'h'
 #define TM_SMFIR_CHGHEADER  'm'
+#define TM_SMFIR_INSHEADER  'i'
 #define TM_SMFIR_QUARANTINE 'q'
 #define TM_SMFIR_ACCEPT     'a'
 #define TM_SMFIR_CONTINUE   'c'
@@ -242,8 +243,9 @@ const char *tm_milter_auth_user(const struct tm_milter *m);
  * the message (envelope sender, recipients, message macros). t is the task
  * whose arena holds the spam headers (tm_proto_spam_headers, LF folding);
  * with t NULL no spam header is sent (the rest is the same).
- *   NONE, ADD_HEADER, REWRITE_SUBJECT: ADDHEADER per spam header (if
- *     ADDHDRS was granted); for REWRITE_SUBJECT a CHGHEADER Subject #1 to
+ *   NONE, ADD_HEADER, REWRITE_SUBJECT: INSHEADER at the top for each of
+ *     v->prepend (signatures, ARC set, Authentication-Results; bare-LF
+ *     folding), ADDHEADER per spam header (both if ADDHDRS was granted); for REWRITE_SUBJECT a CHGHEADER Subject #1 to
  *     "[SPAM] " + the old value (if CHGHDRS; ADDHEADER when there was no
  *     Subject); then ACCEPT.
  *   SOFT_REJECT: REPLYCODE v->smtp_reply when it is a valid one-line 4xx

@@ -730,6 +730,17 @@ rewrite_head(struct tm_task *t, const struct tm_verdict *v, const unsigned char 
 
     if ((nh = tm_proto_spam_headers(t, v, crlf, hdrs)) == 0)
         return TM_ENOMEM;
+    /* signatures, ARC set, Authentication-Results first, at the top */
+    for (i = 0; i < v->nprepend; i++) {
+        const char *p = v->prepend[i].value;
+        if ((rc = put(b, v->prepend[i].name)) != TM_OK || (rc = put(b, ": ")) != TM_OK)
+            return rc;
+        for (; *p; p++)
+            if (!(p[0] == '\r' && p[1] == '\n' && !crlf) && (rc = tm_buf_putc(b, (unsigned char)*p)) != TM_OK)
+                return rc;
+        if ((rc = put(b, eol)) != TM_OK)
+            return rc;
+    }
     for (i = 0; i < nh; i++)
         if ((rc = put(b, hdrs[i].name)) != TM_OK || (rc = put(b, ": ")) != TM_OK ||
             (rc = put(b, hdrs[i].value)) != TM_OK || (rc = put(b, eol)) != TM_OK)

@@ -89,6 +89,19 @@ verdict_json(const struct tm_report_opts *o, struct tm_json *j)
         tm_json_key(j, "smtp_reply");
         tm_json_str(j, v->smtp_reply);
     }
+    if (v->nprepend > 0) { /* fields the relay inserts at the top, top-most first */
+        tm_json_key(j, "prepend_headers");
+        tm_json_arr(j);
+        for (i = 0; i < v->nprepend; i++) {
+            tm_json_obj(j);
+            tm_json_key(j, "name");
+            tm_json_str(j, v->prepend[i].name);
+            tm_json_key(j, "value");
+            tm_json_str(j, v->prepend[i].value);
+            tm_json_end_obj(j);
+        }
+        tm_json_end_arr(j);
+    }
     tm_json_key(j, "score");
     tm_json_double(j, v->score);
     tm_json_key(j, "required_score");

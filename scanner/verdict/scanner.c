@@ -133,6 +133,15 @@ tm_scanner_new(const struct tm_scanner_opts *o, struct tm_scanner **out, char *e
             return drc;
         }
     }
+    {
+        struct tm_outbound_opts ob = o->outbound;
+        tm_rc orc;
+        ob.authserv_id = sc->auth_cfg.authserv_id;
+        if ((orc = tm_outbound_new(&ob, &sc->outbound, err, errlen)) != TM_OK) {
+            *out = sc;
+            return orc;
+        }
+    }
     if (o->nrule_paths > 0) {
         sc->has_rules = 1;
         lrc = tm_rules_load(&sc->rules, o->rule_paths, o->nrule_paths);
@@ -213,6 +222,7 @@ tm_scanner_free(struct tm_scanner *sc)
     tm_hostset_free(sc->url_allow);
     tm_av_slot_free(sc->av);
     tm_dns_free(sc->dns);
+    tm_outbound_free(sc->outbound);
     tm_match_free(sc->matcher);
     if (sc->has_rules)
         tm_rules_free(&sc->rules);
@@ -389,5 +399,9 @@ tm_scanner_scan_env(const struct tm_scanner *sc, struct tm_match_scratch *ms, st
             (rc = tm_verdict_compute(sc->scorer, t, &res, &sc->cfg, v)) != TM_OK)
             return undecided_scan(sc, t, rc, v);
     }
-    return rep != NULL ? undecided_av(sc, t, rep, v) : TM_OK;
+    if (rep != NULL && (rc = undecided_av(sc, t, rep, v)) != TM_OK)
+        return rc;
+    if ((rc = tm_outbound_apply(sc->outbound, t, env, msg, len, v)) != TM_OK)
+        return undecided_scan(sc, t, rc, v);
+    return TM_OK;
 }

@@ -13,6 +13,7 @@
 #include "core/limits.h"
 #include "match/match.h"
 #include "auth/auth.h"
+#include "verdict/outbound.h"
 #include "av/av.h"
 #include "rules/rules.h"
 #include "verdict/evals.h"
@@ -40,6 +41,7 @@ struct tm_scanner {
     struct tm_evals_env env;
     struct tm_dns *dns;              /* resolver for sender authentication, or NULL (no auth) */
     struct tm_auth_config auth_cfg;
+    struct tm_outbound *outbound;    /* sender-domain policy, signing, sealing; or NULL */
     char rules_version[65]; /* hex sha256 of the rule files and URL lists, "" without rules */
 };
 
@@ -64,6 +66,10 @@ struct tm_scanner_opts {
     int dns;
     const char *dns_servers;
     struct tm_auth_config auth; /* zeroed fields take tm_auth_config_default's values */
+    /* After the verdict (scanner/auth/outbound.h): the sender-domain policy,
+     * DKIM signing, ARC sealing, Authentication-Results; authserv_id comes
+     * from auth above. */
+    struct tm_outbound_opts outbound;
 };
 
 /*
@@ -113,7 +119,8 @@ tm_rc tm_scanner_scan(const struct tm_scanner *sc, struct tm_match_scratch *ms, 
 /*
  * tm_scanner_scan_env - the same with the SMTP envelope (client IP, HELO,
  * MAIL FROM, recipients, authenticated user) that sender authentication
- * needs; env may be NULL.
+ * and the sender-domain policy need; env may be NULL. v->prepend gets the
+ * fields the relay inserts (signatures, seal, results).
  */
 tm_rc tm_scanner_scan_env(const struct tm_scanner *sc, struct tm_match_scratch *ms,
                           struct tm_task *t, const unsigned char *msg, size_t len, int explain,

@@ -569,9 +569,9 @@ tm_verdict_reply(struct tm_verdict *v)
 }
 
 tm_rc
-tm_verdict_undecided(struct tm_task *t, const struct tm_verdict_cfg *cfg, const char *name,
-                     const char *description, const char *const *options, size_t noptions,
-                     struct tm_verdict *v)
+tm_verdict_force(struct tm_task *t, enum tm_action action, const char *name,
+                 const char *description, const char *const *options, size_t noptions,
+                 const char *reply, struct tm_verdict *v)
 {
     struct tm_symbol *syms = tm_arena_calloc(t->arena, v->n + 1, sizeof(*syms));
     struct tm_symbol *y;
@@ -590,12 +590,23 @@ tm_verdict_undecided(struct tm_task *t, const struct tm_verdict_cfg *cfg, const 
     y->noptions = noptions;
     v->syms = syms;
     v->n++;
-    if (cfg->undecided > v->action) {
-        v->action = cfg->undecided;
+    /* the latest, most specific reason speaks to the client (no action forces nothing) */
+    if (action > v->action || (action == v->action && action != TM_ACT_NONE)) {
+        v->action = action;
         v->forced_by = name;
     }
     tm_verdict_reply(v);
+    if (reply != NULL && v->forced_by == name)
+        v->smtp_reply = reply;
     return TM_OK;
+}
+
+tm_rc
+tm_verdict_undecided(struct tm_task *t, const struct tm_verdict_cfg *cfg, const char *name,
+                     const char *description, const char *const *options, size_t noptions,
+                     struct tm_verdict *v)
+{
+    return tm_verdict_force(t, cfg->undecided, name, description, options, noptions, NULL, v);
 }
 
 tm_rc

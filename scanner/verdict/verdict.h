@@ -55,6 +55,14 @@ struct tm_symbol {
     size_t noptions;
 };
 
+/* A header field the relay inserts at the top of the message (sign, seal, results). */
+struct tm_verdict_header {
+    const char *name;  /* "DKIM-Signature" */
+    const char *value; /* after "Name: ", folded with "\r\n\t"/"\r\n " where long, no final CRLF */
+};
+
+#define TM_VERDICT_MAX_PREPEND 8
+
 struct tm_verdict {
     struct tm_symbol *syms; /* scored hits, highest score first */
     size_t n;
@@ -67,6 +75,10 @@ struct tm_verdict {
     enum tm_action action;
     const char *forced_by;  /* the rule (or TAMIS_AV_ERROR, TAMIS_SCAN_ERROR) that set the action */
     const char *smtp_reply; /* for reject and soft reject: the reply, naming no internals */
+    /* fields to insert at the top of the message, top-most first: the ARC set,
+     * DKIM-Signature, Authentication-Results (scanner/auth/outbound.h) */
+    struct tm_verdict_header prepend[TM_VERDICT_MAX_PREPEND];
+    size_t nprepend;
 };
 
 struct tm_scorer;
@@ -115,5 +127,16 @@ void tm_verdict_reply(struct tm_verdict *v);
 tm_rc tm_verdict_undecided(struct tm_task *t, const struct tm_verdict_cfg *cfg, const char *name,
                            const char *description, const char *const *options, size_t noptions,
                            struct tm_verdict *v);
+
+/*
+ * tm_verdict_force - a symbol without a rule behind it (a policy Tamis
+ * enforces itself, e.g. TAMIS_SENDER_UNVERIFIED) that raises the action to
+ * at least `action` (forced_by names it when the action was no stronger
+ * before); reply (a one-line SMTP reply, in the arena or static) replaces
+ * the default reply when given.
+ */
+tm_rc tm_verdict_force(struct tm_task *t, enum tm_action action, const char *name,
+                       const char *description, const char *const *options, size_t noptions,
+                       const char *reply, struct tm_verdict *v);
 
 #endif

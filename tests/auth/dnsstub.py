@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """tests/auth/dnsstub.py - a tiny authoritative-looking DNS server for the
-interop tests: answers TXT queries from a key file (the dkim_tool format,
+interop tests: answers TXT queries from a key file (the `tamis dkim verify --keys` format,
 "name TXT-record" per line, or NXDOMAIN / NODATA / TEMPFAIL), NXDOMAIN for
 any other name, SERVFAIL for TEMPFAIL. UDP only; records longer than 255
 bytes are split into several strings, as real zones do.

@@ -96,6 +96,39 @@ TM_TEST(verdict_undecided_configurable)
     tm_engine_unref(eng);
 }
 
+TM_TEST(verdict_force_policy_reply)
+{
+    struct tm_engine *eng;
+    struct tm_task *t = new_task(&eng);
+    struct tm_verdict v;
+    const char *rep = "550 5.7.1 Sender domain x.example is not verified for this account";
+
+    REQUIRE(t != NULL);
+    /* a rule already forced reject: the policy's own reply still speaks to the client */
+    memset(&v, 0, sizeof(v));
+    v.action = TM_ACT_REJECT;
+    v.forced_by = "TAMIS_DMARC_REJECT";
+    tm_verdict_reply(&v);
+    CHECK_EQ_INT(tm_verdict_force(t, TM_ACT_REJECT, "TAMIS_SENDER_UNVERIFIED", "d", NULL, 0, rep, &v),
+                 TM_OK);
+    CHECK_EQ_INT(v.action, TM_ACT_REJECT);
+    CHECK_STR(v.forced_by, "TAMIS_SENDER_UNVERIFIED");
+    CHECK_STR(v.smtp_reply, rep);
+    REQUIRE(v.n == 1);
+    CHECK_EQ_INT(v.syms[0].rule, TM_SYM_NO_RULE);
+    /* a stronger action stays, and so does its reply */
+    memset(&v, 0, sizeof(v));
+    v.action = TM_ACT_DISCARD;
+    v.forced_by = "LOCAL_DISCARD";
+    CHECK_EQ_INT(tm_verdict_force(t, TM_ACT_REJECT, "TAMIS_SENDER_UNVERIFIED", "d", NULL, 0, rep, &v),
+                 TM_OK);
+    CHECK_EQ_INT(v.action, TM_ACT_DISCARD);
+    CHECK_STR(v.forced_by, "LOCAL_DISCARD");
+    CHECK(v.smtp_reply == NULL);
+    tm_task_free(t);
+    tm_engine_unref(eng);
+}
+
 TM_TEST(verdict_action_names)
 {
     CHECK_EQ_INT(tm_action_parse("quarantine"), TM_ACT_QUARANTINE);
@@ -112,5 +145,6 @@ const struct tm_test tests_verdict[] = {
     TM_TEST_ENTRY(verdict_undecided_tempfails_by_default),
     TM_TEST_ENTRY(verdict_undecided_keeps_stronger_action),
     TM_TEST_ENTRY(verdict_undecided_configurable),
+    TM_TEST_ENTRY(verdict_force_policy_reply),
     TM_TEST_ENTRY(verdict_action_names),
     TM_TEST_END};
