@@ -1009,6 +1009,15 @@ milter(struct tm_task *t, struct tm_json *j, const struct tm_verdict *v)
         one_header(t, j, h[i].value, v->nprepend + i);
     }
     tm_json_end_obj(j);
+    if (v->nremove_ar > 0) {
+        /* rspamd's remove_headers takes one index per name; a forged field is rare and more
+         * than one rarer: all of them go to the milter and spamd, the first one here */
+        tm_json_key(j, "remove_headers");
+        tm_json_obj(j);
+        tm_json_key(j, "Authentication-Results");
+        tm_json_uint(j, v->remove_ar[0]);
+        tm_json_end_obj(j);
+    }
     if (v->action == TM_ACT_QUARANTINE) {
         tm_json_key(j, "reject");
         tm_json_str(j, "quarantine");

@@ -915,6 +915,12 @@ accept_with_headers(struct tm_milter *m, const struct tm_verdict *v, struct tm_t
         if ((rc = reply(m, TM_SMFIR_QUARANTINE, &pc, 1)) != TM_OK)
             return rc;
     }
+    /* forged Authentication-Results first, the last one first (indices stay valid),
+     * before ours is inserted above them */
+    for (i = (m->actions & TM_SMFIF_CHGHDRS) ? v->nremove_ar : 0; i > 0; i--)
+        if ((rc = reply_header(m, TM_SMFIR_CHGHEADER, v->remove_ar[i - 1], "Authentication-Results",
+                               "", 0)) != TM_OK)
+            return rc;
     /* inserted at index 0 bottom-up, so that they end up in v->prepend's order */
     for (i = (m->actions & TM_SMFIF_ADDHDRS) ? v->nprepend : 0; i > 0; i--)
         if ((rc = insert_header(m, &v->prepend[i - 1])) != TM_OK)

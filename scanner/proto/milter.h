@@ -243,7 +243,8 @@ const char *tm_milter_auth_user(const struct tm_milter *m);
  * the message (envelope sender, recipients, message macros). t is the task
  * whose arena holds the spam headers (tm_proto_spam_headers, LF folding);
  * with t NULL no spam header is sent (the rest is the same).
- *   NONE, ADD_HEADER, REWRITE_SUBJECT: INSHEADER at the top for each of
+ *   NONE, ADD_HEADER, REWRITE_SUBJECT: CHGHEADER to delete each of
+ *     v->remove_ar (if CHGHDRS was granted), INSHEADER at the top for each of
  *     v->prepend (signatures, ARC set, Authentication-Results; bare-LF
  *     folding), ADDHEADER per spam header (both if ADDHDRS was granted); for REWRITE_SUBJECT a CHGHEADER Subject #1 to
  *     "[SPAM] " + the old value (if CHGHDRS; ADDHEADER when there was no

@@ -716,6 +716,18 @@ put_subject(struct tm_buf *b, const unsigned char *p, size_t n, size_t nlen)
  * *body_off: where the body starts (after the empty line), or the length
  * when there is no empty line. The empty line is part of the output.
  */
+/* forged - is the k-th (1-based) Authentication-Results field one to drop */
+static int
+forged(const struct tm_verdict *v, unsigned k)
+{
+    size_t i;
+
+    for (i = 0; i < v->nremove_ar; i++)
+        if (v->remove_ar[i] == k)
+            return 1;
+    return 0;
+}
+
 static tm_rc
 rewrite_head(struct tm_task *t, const struct tm_verdict *v, const unsigned char *m, size_t len,
              struct tm_buf *b, size_t *body_off)
@@ -726,6 +738,7 @@ rewrite_head(struct tm_task *t, const struct tm_verdict *v, const unsigned char 
     const char *eol = crlf ? "\r\n" : "\n";
     int skipping = 0, subject = 0, want_subj = v->action == TM_ACT_REWRITE_SUBJECT;
     size_t nh, i, pos = 0, blank = 0;
+    unsigned nar = 0;
     tm_rc rc;
 
     if ((nh = tm_proto_spam_headers(t, v, crlf, hdrs)) == 0)
@@ -735,9 +748,12 @@ rewrite_head(struct tm_task *t, const struct tm_verdict *v, const unsigned char 
         const char *p = v->prepend[i].value;
         if ((rc = put(b, v->prepend[i].name)) != TM_OK || (rc = put(b, ": ")) != TM_OK)
             return rc;
-        for (; *p; p++)
-            if (!(p[0] == '\r' && p[1] == '\n' && !crlf) && (rc = tm_buf_putc(b, (unsigned char)*p)) != TM_OK)
+        for (; *p; p++) {
+            if (p[0] == '\r' && p[1] == '\n' && !crlf)
+                continue;
+            if ((rc = tm_buf_putc(b, (unsigned char)*p)) != TM_OK)
                 return rc;
+        }
         if ((rc = put(b, eol)) != TM_OK)
             return rc;
     }
@@ -758,6 +774,9 @@ rewrite_head(struct tm_task *t, const struct tm_verdict *v, const unsigned char 
                 return rc;
         } else if ((nlen = field_name(p, n)) > 0 && is_own_header(p, nlen)) {
             skipping = 1;
+        } else if (nlen > 0 && ieq(p, nlen, "Authentication-Results") &&
+                   forged(v, ++nar)) {
+            skipping = 1; /* claims this relay's authserv-id: dropped (RFC 8601 5) */
         } else if (nlen > 0 && want_subj && !subject && ieq(p, nlen, "Subject")) {
             skipping = 0;
             subject = 1;

@@ -634,6 +634,45 @@ sign(const struct tm_outbound *ob, struct tm_task *t, const char *fdom,
     return TM_OK;
 }
 
+/* claims - does this Authentication-Results value name `id` as its authserv-id */
+static int
+claims(const struct tm_str *val, const char *id)
+{
+    const char *p = (const char *)val->p, *e = p + val->len, *s;
+    size_t n = strlen(id);
+    int depth = 0;
+
+    /* skip blanks, line ends and (nested) comments before the authserv-id */
+    for (; p < e; p++) {
+        if (*p == '(')
+            depth++;
+        else if (*p == ')' && depth > 0)
+            depth--;
+        else if (depth == 0 && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+            break;
+    }
+    for (s = p; p < e && *p != ';' && *p != ' ' && *p != '\t' && *p != '(' && *p != '\r' &&
+                *p != '\n';
+         p++)
+        ;
+    return (size_t)(p - s) == n && n > 0 && strncasecmp(s, id, n) == 0;
+}
+
+/* forged_results - the message's Authentication-Results fields that claim our authserv-id */
+static void
+forged_results(const struct tm_outbound *ob, struct tm_task *t, struct tm_verdict *v)
+{
+    const struct tm_mime_part *root = t->msg != NULL ? t->msg->root : NULL;
+    const struct tm_mime_header *h;
+    size_t i;
+
+    for (i = 0; root != NULL && v->nremove_ar < TM_VERDICT_MAX_REMOVE &&
+                (h = tm_mime_header_find(root, "authentication-results", i)) != NULL;
+         i++)
+        if (claims(&h->value, ob->authserv_id))
+            v->remove_ar[v->nremove_ar++] = (unsigned)(i + 1);
+}
+
 tm_rc
 tm_outbound_apply(const struct tm_outbound *ob, struct tm_task *t, const struct tm_auth_env *env,
                   const unsigned char *msg, size_t len, struct tm_verdict *v)
@@ -643,7 +682,7 @@ tm_outbound_apply(const struct tm_outbound *ob, struct tm_task *t, const struct 
     int ran = r != NULL && r->ran;
     tm_rc rc;
 
-    v->nprepend = 0;
+    v->nprepend = v->nremove_ar = 0;
     if (ob == NULL)
         return TM_OK;
     if ((rc = from_domain(t, &fdom)) != TM_OK || (rc = policy(ob, t, env, fdom, v)) != TM_OK)
@@ -653,6 +692,7 @@ tm_outbound_apply(const struct tm_outbound *ob, struct tm_task *t, const struct 
         return TM_OK;
     /* built bottom-up: results, then signatures above them, then the seal on top */
     if (ob->auth_results && ran && r->ar != NULL) {
+        forged_results(ob, t, v);
         char *ar = crlf_fold(t->arena, r->ar);
         if (ar == NULL)
             return TM_ENOMEM;

@@ -5,7 +5,10 @@
  * of the From domain, an ARC seal as a relay that passes mail on, and the
  * Authentication-Results field of this hop. The same for `tamis scan` and
  * tamisd; the fields land in tm_verdict.prepend and every protocol inserts
- * them at the top of the message.
+ * them at the top of the message. With Authentication-Results on, the
+ * message's own Authentication-Results fields that claim this relay's
+ * authserv-id are marked for deletion (tm_verdict.remove_ar; RFC 8601
+ * section 5): nobody else may speak for this relay.
  *
  * Sender-domain file (sender_domains), one submitter per line:
  *

@@ -102,6 +102,13 @@ verdict_json(const struct tm_report_opts *o, struct tm_json *j)
         }
         tm_json_end_arr(j);
     }
+    if (v->nremove_ar > 0) { /* the message's Authentication-Results claiming our authserv-id */
+        tm_json_key(j, "remove_authentication_results");
+        tm_json_arr(j);
+        for (i = 0; i < v->nremove_ar; i++)
+            tm_json_uint(j, v->remove_ar[i]);
+        tm_json_end_arr(j);
+    }
     tm_json_key(j, "score");
     tm_json_double(j, v->score);
     tm_json_key(j, "required_score");

@@ -62,6 +62,7 @@ struct tm_verdict_header {
 };
 
 #define TM_VERDICT_MAX_PREPEND 8
+#define TM_VERDICT_MAX_REMOVE  16
 
 struct tm_verdict {
     struct tm_symbol *syms; /* scored hits, highest score first */
@@ -79,6 +80,12 @@ struct tm_verdict {
      * DKIM-Signature, Authentication-Results (scanner/auth/outbound.h) */
     struct tm_verdict_header prepend[TM_VERDICT_MAX_PREPEND];
     size_t nprepend;
+    /* Authentication-Results fields of the message that claim this relay's
+     * authserv-id (forged, or left by a loop): 1-based among the message's
+     * Authentication-Results fields, ascending; the relay deletes them
+     * (RFC 8601 section 5) before inserting its own */
+    unsigned remove_ar[TM_VERDICT_MAX_REMOVE];
+    size_t nremove_ar;
 };
 
 struct tm_scorer;
