@@ -69,6 +69,10 @@ struct group {
     char *label;
     uint32_t *pats; /* indices into m->pats */
     size_t npats;
+    uint32_t *pcre; /* the pats of engine PCRE2 alone, run on every piece */
+    size_t npcre;
+    uint32_t *neg; /* the pats of !~ rules */
+    size_t nneg;
     hs_database_t *db;
 };
 
@@ -397,17 +401,35 @@ compile_group(struct tm_matcher *m, struct group *g, char *err, size_t errlen)
     }
 }
 
-/* cache_key - sha256(format, hs_version, rules sha256) as hex */
+/*
+ * cache_key - sha256(format, hs_version, platform, rules sha256). The
+ * databases are compiled for the host's CPU (hs_compile with no platform),
+ * so the platform is part of the key: without it, a run on a CPU with
+ * fewer features (another host sharing the cache, or valgrind, which hides
+ * AVX-512) found the file "stale or corrupt", rebuilt it for itself and
+ * overwrote it, and the next run on the better CPU silently used that
+ * lesser database.
+ */
 static void
 cache_key(const struct tm_ruleset *rs, unsigned char key[32])
 {
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     const char *v = hs_version();
+    hs_platform_info_t plat;
+    unsigned char pl[16];
+    size_t i;
 
+    memset(&plat, 0, sizeof(plat));
+    (void)hs_populate_platform(&plat);
+    for (i = 0; i < 8; i++)
+        pl[i] = (unsigned char)(plat.cpu_features >> (8 * i));
+    pl[8] = (unsigned char)plat.tune;
+    memset(pl + 9, 0, sizeof(pl) - 9);
     TM_ASSERT(c != NULL);
     EVP_DigestInit_ex(c, EVP_sha256(), NULL);
     EVP_DigestUpdate(c, MATCH_FORMAT, strlen(MATCH_FORMAT));
     EVP_DigestUpdate(c, v, strlen(v));
+    EVP_DigestUpdate(c, pl, sizeof(pl));
     EVP_DigestUpdate(c, rs->sha256, sizeof(rs->sha256));
     EVP_DigestFinal_ex(c, key, NULL);
     EVP_MD_CTX_free(c);
@@ -627,6 +649,32 @@ out:
     return ok;
 }
 
+/*
+ * index_groups - per group, the PCRE2-only pats and the negated ones, once
+ * the engines are final. scan_piece runs the PCRE2-only list on every
+ * piece; walking the whole group for them was 1.7% of the instructions of
+ * a scan with the stock rules (callgrind, issue 10).
+ */
+static void
+index_groups(struct tm_matcher *m)
+{
+    size_t gi, i;
+
+    for (gi = 0; gi < m->ngroups; gi++) {
+        struct group *g = &m->groups[gi];
+        g->pcre = tm_xcalloc(g->npats ? g->npats : 1, sizeof(*g->pcre));
+        g->neg = tm_xcalloc(g->npats ? g->npats : 1, sizeof(*g->neg));
+        g->npcre = g->nneg = 0;
+        for (i = 0; i < g->npats; i++) {
+            const struct pat *p = &m->pats[g->pats[i]];
+            if (p->eng == TM_ENG_PCRE2 && p->re != NULL)
+                g->pcre[g->npcre++] = g->pats[i];
+            if (m->rs->rules[p->rule].negate)
+                g->neg[g->nneg++] = g->pats[i];
+        }
+    }
+}
+
 /* compile_all - classify every pattern and build every database, in this process */
 static tm_rc
 compile_all(struct tm_matcher *m, char *err, size_t errlen)
@@ -795,6 +843,7 @@ tm_match_build(const struct tm_ruleset *rs, const struct tm_match_opts *o, struc
         tm_match_free(m);
         return rc;
     }
+    index_groups(m);
 
     st->rules = rs->n;
     for (i = 0; i < rs->n; i++) {
@@ -836,6 +885,8 @@ tm_match_free(struct tm_matcher *m)
         hs_free_database(m->groups[i].db);
         tm_free(m->groups[i].label);
         tm_free(m->groups[i].pats);
+        tm_free(m->groups[i].pcre);
+        tm_free(m->groups[i].neg);
     }
     tm_free(m->groups);
     tm_free(m->pats);
@@ -1042,13 +1093,11 @@ scan_piece(struct scan_ctx *c, const struct group *g, size_t k, const unsigned c
         if (n > 0)
             record(c, p, g, k, text, len, n, ms, me, 1);
     }
-    for (i = 0; i < g->npats; i++) {
-        const struct pat *p = &c->m->pats[g->pats[i]];
+    for (i = 0; i < g->npcre; i++) {
+        const struct pat *p = &c->m->pats[g->pcre[i]];
         const struct tm_rule *r = &c->m->rs->rules[p->rule];
         size_t ms = 0, me = 0;
         uint32_t n;
-        if (p->eng != TM_ENG_PCRE2 || p->re == NULL)
-            continue;
         n = pcre_run(p, s, text, len, p->counts ? (r->maxhits ? r->maxhits : 1000) : 1, &ms, &me);
         if (n > 0)
             record(c, p, g, k, text, len, n, ms, me, 1);
@@ -1101,10 +1150,9 @@ tm_match_scan(const struct tm_matcher *m, struct tm_match_scratch *s, struct tm_
             scan_piece(&c, g, 0, one.p, one.len);
         }
         /* !~ rules hit when their regex did not match. */
-        for (i = 0; i < g->npats; i++) {
-            const struct pat *p = &m->pats[g->pats[i]];
-            if (rs->rules[p->rule].negate)
-                res->hits[p->rule] = res->hits[p->rule] ? 0 : 1;
+        for (i = 0; i < g->nneg; i++) {
+            const struct pat *p = &m->pats[g->neg[i]];
+            res->hits[p->rule] = res->hits[p->rule] ? 0 : 1;
         }
     }
     /* exists: rules */
