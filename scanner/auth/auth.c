@@ -58,9 +58,8 @@ ar_add(char *ar, size_t *n, const char *s1, const char *s2, const char *s3, cons
     ar[*n] = '\0';
 }
 
-/* mail_from_domain - the domain of an envelope sender, or NULL ("<>", no '@') */
-static const char *
-mail_from_domain(struct tm_arena *a, const char *mf)
+const char *
+tm_auth_mail_from_domain(struct tm_arena *a, const char *mf)
 {
     const char *at, *end;
 
@@ -198,7 +197,7 @@ tm_auth_run(struct tm_task *t, struct tm_dns *dns, const struct tm_auth_config *
     r->spf_reason = sres.reason != NULL ? sres.reason : sres.mechanism;
     {
         const char *mf = env->mail_from;
-        const char *md = mail_from_domain(t->arena, mf);
+        const char *md = tm_auth_mail_from_domain(t->arena, mf);
         ar_add(ar, &arn, "spf=", r->spf, " smtp.mailfrom=",
                md != NULL ? md : (sres.domain != NULL ? sres.domain : "unknown"));
     }

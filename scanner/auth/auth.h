@@ -17,6 +17,7 @@
 
 #include "core/core.h"
 
+struct tm_arena;
 struct tm_task;
 struct tm_dns;
 
@@ -79,6 +80,12 @@ struct tm_auth_report {
 };
 
 void tm_auth_config_default(struct tm_auth_config *c);
+
+/*
+ * tm_auth_mail_from_domain - the domain of an envelope sender ("<a@b>",
+ * "a@b"), in the arena; NULL for "<>", no '@', or NULL.
+ */
+const char *tm_auth_mail_from_domain(struct tm_arena *a, const char *mail_from);
 
 /*
  * tm_auth_run - authenticate the message of task t (its raw bytes msg,len,

@@ -371,18 +371,6 @@ tm_outbound_sender_ok(const struct tm_outbound *ob, const char *user, const char
     return s != NULL && domain != NULL && domain_in(s, domain);
 }
 
-/* envelope_domain - the domain of "<a@b>", "a@b"; NULL for "<>" or no '@' */
-static const char *
-envelope_domain(struct tm_arena *a, const char *mf)
-{
-    const char *at, *end;
-
-    if (mf == NULL || (at = strrchr(mf, '@')) == NULL)
-        return NULL;
-    end = at + 1 + strcspn(at + 1, "> \t");
-    return end > at + 1 ? tm_arena_strndup(a, at + 1, (size_t)(end - at - 1)) : NULL;
-}
-
 /* from_domain - the RFC5322.From domain, or NULL (none, several, unparsable) */
 static tm_rc
 from_domain(struct tm_task *t, const char **out)
@@ -443,7 +431,7 @@ policy(const struct tm_outbound *ob, struct tm_task *t, const struct tm_auth_env
         return refuse(t, env->user, "From", NULL, v);
     if (s == NULL || !domain_in(s, fdom))
         return refuse(t, env->user, "From", fdom, v);
-    edom = envelope_domain(t->arena, env->mail_from);
+    edom = tm_auth_mail_from_domain(t->arena, env->mail_from);
     if (edom != NULL && !domain_in(s, edom))
         return refuse(t, env->user, "MAIL FROM", edom, v);
     return TM_OK;
