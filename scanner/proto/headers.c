@@ -75,3 +75,15 @@ tm_proto_spam_headers(struct tm_task *t, const struct tm_verdict *v, int crlf,
     out[3].value = "YES";
     return 4;
 }
+
+size_t
+tm_proto_lf_folding(char *dst, const char *value)
+{
+    size_t k = 0, i;
+
+    for (i = 0; value[i] != '\0'; i++)
+        if (!(value[i] == '\r' && value[i + 1] == '\n'))
+            dst[k++] = value[i];
+    dst[k] = '\0';
+    return k;
+}

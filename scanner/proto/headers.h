@@ -36,6 +36,13 @@ struct tm_proto_header {
 size_t tm_proto_spam_headers(struct tm_task *t, const struct tm_verdict *v, int crlf,
                              struct tm_proto_header *out);
 
+/*
+ * tm_proto_lf_folding - value (CRLF folding, as in tm_verdict.prepend) with
+ * every CR of a CRLF dropped, into dst (room for strlen(value) + 1 bytes);
+ * the milter and rspamd's add_headers want bare LF. Returns the length.
+ */
+size_t tm_proto_lf_folding(char *dst, const char *value);
+
 /* tm_proto_is_spam - the verdict's action is "add header" or stronger */
 int tm_proto_is_spam(const struct tm_verdict *v);
 

@@ -955,17 +955,12 @@ symbols(struct tm_json *j, const struct tm_verdict *v)
 static void
 one_header(struct tm_task *t, struct tm_json *j, const char *value, size_t order)
 {
-    size_t n = strlen(value), k = 0, i;
-    char *lf = tm_arena_alloc(t->arena, n + 1);
+    char *lf = tm_arena_alloc(t->arena, strlen(value) + 1);
 
     tm_json_obj(j);
     tm_json_key(j, "value");
-    if (lf != NULL) {
-        for (i = 0; i < n; i++)
-            if (!(value[i] == '\r' && value[i + 1] == '\n'))
-                lf[k++] = value[i];
-        lf[k] = '\0';
-    }
+    if (lf != NULL)
+        (void)tm_proto_lf_folding(lf, value);
     tm_json_str(j, lf != NULL ? lf : value);
     tm_json_key(j, "order");
     tm_json_uint(j, order);

@@ -850,14 +850,10 @@ reply_header(struct tm_milter *m, unsigned char cmd, uint32_t idx, const char *n
 static tm_rc
 insert_header(struct tm_milter *m, const struct tm_verdict_header *h)
 {
-    size_t n = strlen(h->value), k = 0, i;
-    char *lf = tm_xmalloc(n + 1);
+    char *lf = tm_xmalloc(strlen(h->value) + 1);
+    size_t k = tm_proto_lf_folding(lf, h->value);
     tm_rc rc;
 
-    for (i = 0; i < n; i++)
-        if (!(h->value[i] == '\r' && i + 1 < n && h->value[i + 1] == '\n'))
-            lf[k++] = h->value[i];
-    lf[k] = '\0';
     rc = reply_header(m, TM_SMFIR_INSHEADER, 0, h->name, lf, k);
     tm_free(lf);
     return rc;
