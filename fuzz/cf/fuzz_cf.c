@@ -22,6 +22,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char path[64];
 
+static void
+cleanup(void)
+{
+    unlink(path);
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -33,6 +39,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     if ((fd = mkstemp(path)) < 0)
         abort();
     close(fd);
+    atexit(cleanup);
     return 0;
 }
 
