@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <signal.h>
@@ -36,11 +37,12 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/task.h"
+#include "match/relax.h"
 #include "rules/rules.h"
 #include "text/text.h"
 #include "url/collect.h"
 
-#define MATCH_FORMAT      "tamis-match-4" /* bump when engine choice or layout changes */
+#define MATCH_FORMAT      "tamis-match-5" /* bump when engine choice or layout changes */
 #define CACHE_MAGIC       "TAMISHS1"
 #define MAX_DEMOTIONS     10000
 #define EXPLAIN_MAX_TEXT  200
@@ -48,6 +50,9 @@
 #define DEFAULT_DEPTH_LIM 5000ul
 #define DEFAULT_COMPILE_S 600ul
 #define BIG_PATTERN       2000 /* bytes of regex text */
+#define TWO_GATE_MIN      1000 /* prefilters this long get a second, relaxed gate */
+#define SEEN_MAIN         1u   /* scan_ctx.seen bits: the pattern's gate matched */
+#define SEEN_SECOND       2u   /* its second gate matched */
 
 struct pat {
     uint32_t rule;
@@ -57,6 +62,9 @@ struct pat {
     int why_owned;
     pcre2_code *re;
     int counts;      /* multiple: count with PCRE2 */
+    char *gate;      /* prefilter of a relaxed form (relax.h), while compiling */
+    char *gate2;     /* a second, relaxed gate of a large prefilter, while compiling */
+    int two;         /* candidates need both gates (HS ids pat and npats + pat) */
 };
 
 struct group {
@@ -255,6 +263,70 @@ repeat_bounds(const char *pat, unsigned long *any, unsigned long *group)
     }
 }
 
+/*
+ * relaxed_gate - a Hyperscan prefilter for a regex Hyperscan cannot take
+ * even as a prefilter: the relaxed form of relax.h, whose matches include
+ * every match of the regex, so PCRE2 runs only where the gate matched.
+ * Before this, the 14 such rules of the stock set ran PCRE2 on every
+ * paragraph: 37% of the instructions of a scan (callgrind, issue 10).
+ */
+static void
+relaxed_gate(struct pat *p, const struct tm_rule *r, const char *first)
+{
+    hs_expr_info_t *info = NULL;
+    hs_compile_error_t *cerr = NULL;
+    unsigned long rep_any, rep_group;
+    char *gate = tm_re_relax(r->pattern, (r->re_flags & TM_RE_X) != 0);
+
+    if (gate == NULL)
+        return;
+    repeat_bounds(gate, &rep_any, &rep_group);
+    if (rep_any < 1000 && rep_group < 20 &&
+        hs_expression_info(gate, hs_flags_of(r, 1), &info, &cerr) == HS_SUCCESS) {
+        p->eng = TM_ENG_PREFILTER;
+        p->gate = gate;
+        set_why(p, "Hyperscan prefilter of a relaxed form (anchors, lookarounds, "
+                   "back-references and large repeats widened), confirmed by PCRE2", first);
+    } else {
+        tm_free(gate);
+    }
+    hs_free_compile_error(cerr);
+    free(info); /* checksrc: allow - Hyperscan's misc allocator */
+}
+
+/*
+ * second_gate - Hyperscan's own prefilter of a long expression can be
+ * nearly useless: for the stock __FILL_THIS_FORM_FRAUD_PHISH1 it fires
+ * on 98% of paragraphs, its relaxed form on 1%. A long prefilter also
+ * gets its relaxed form as a second gate, and PCRE2 runs only where both
+ * matched (both contain every match of the regex).
+ */
+static void
+second_gate(struct pat *p, const struct tm_rule *r, const char *first)
+{
+    hs_expr_info_t *info = NULL;
+    hs_compile_error_t *cerr = NULL;
+    unsigned long rep_any, rep_group;
+    char *gate = tm_re_relax(r->pattern, (r->re_flags & TM_RE_X) != 0);
+
+    if (gate == NULL || strcmp(gate, r->pattern) == 0) {
+        tm_free(gate);
+        return;
+    }
+    repeat_bounds(gate, &rep_any, &rep_group);
+    if (rep_any < 1000 && rep_group < 20 &&
+        hs_expression_info(gate, hs_flags_of(r, 1), &info, &cerr) == HS_SUCCESS) {
+        p->gate2 = gate;
+        p->two = 1;
+        set_why(p, "Hyperscan prefilter and a prefilter of a relaxed form, both required, "
+                   "confirmed by PCRE2", first);
+    } else {
+        tm_free(gate);
+    }
+    hs_free_compile_error(cerr);
+    free(info); /* checksrc: allow - Hyperscan's misc allocator */
+}
+
 /* classify - pick the engine of one regex rule; compile its PCRE2 code */
 static void
 classify(struct pat *p, const struct tm_rule *r, int use_cached_engine)
@@ -328,11 +400,18 @@ classify(struct pat *p, const struct tm_rule *r, int use_cached_engine)
         } else if (hs_expression_info(expr, hs_flags_of(r, 1), &info, &cerr) == HS_SUCCESS) {
             p->eng = TM_ENG_PREFILTER;
             set_why(p, "Hyperscan prefilter, confirmed by PCRE2", first);
+            if (plen >= TWO_GATE_MIN)
+                second_gate(p, r, first);
         } else {
             p->eng = TM_ENG_PCRE2;
             set_why(p, "Hyperscan rejects it", first);
             hs_free_compile_error(cerr);
+            cerr = NULL;
         }
+        free(info); /* checksrc: allow */
+        info = NULL;
+        if (p->eng == TM_ENG_PCRE2)
+            relaxed_gate(p, r, first);
     }
     free(info); /* checksrc: allow */
     tm_free(expr);
@@ -353,18 +432,24 @@ compile_group(struct tm_matcher *m, struct group *g, char *err, size_t errlen)
         hs_compile_error_t *cerr = NULL;
         hs_error_t rc;
 
-        exprs = tm_xcalloc(g->npats, sizeof(*exprs));
-        flags = tm_xcalloc(g->npats, sizeof(*flags));
-        ids = tm_xcalloc(g->npats, sizeof(*ids));
+        exprs = tm_xcalloc(2 * g->npats, sizeof(*exprs));
+        flags = tm_xcalloc(2 * g->npats, sizeof(*flags));
+        ids = tm_xcalloc(2 * g->npats, sizeof(*ids));
         for (i = 0, n = 0; i < g->npats; i++) {
             struct pat *p = &m->pats[g->pats[i]];
             const struct tm_rule *r = &m->rs->rules[p->rule];
             if (p->eng != TM_ENG_HS && p->eng != TM_ENG_PREFILTER)
                 continue;
-            exprs[n] = hs_text(r);
+            exprs[n] = p->gate != NULL ? tm_xstrdup(p->gate) : hs_text(r);
             flags[n] = hs_flags_of(r, p->eng == TM_ENG_PREFILTER);
             ids[n] = g->pats[i];
             n++;
+            if (p->two && p->gate2 != NULL && p->eng == TM_ENG_PREFILTER) {
+                exprs[n] = tm_xstrdup(p->gate2);
+                flags[n] = hs_flags_of(r, 1);
+                ids[n] = (unsigned)(m->npats + g->pats[i]);
+                n++;
+            }
         }
         rc = n ? hs_compile_multi(exprs, flags, ids, (unsigned)n, HS_MODE_BLOCK, NULL, &g->db, &cerr)
                : HS_SUCCESS;
@@ -378,12 +463,19 @@ compile_group(struct tm_matcher *m, struct group *g, char *err, size_t errlen)
         }
         if (cerr != NULL && cerr->expression >= 0 && (size_t)cerr->expression < n &&
             demotions < MAX_DEMOTIONS) {
-            /* Accepted alone, rejected in the set: demote that one to PCRE2. */
-            struct pat *p = &m->pats[ids[cerr->expression]];
-            p->eng = TM_ENG_PCRE2;
-            set_why(p, "Hyperscan rejects it in the database", cerr->message);
-            if (p->re != NULL)
-                (void)pcre2_jit_compile(p->re, PCRE2_JIT_COMPLETE);
+            /* Accepted alone, rejected in the set: demote that one to PCRE2
+             * (a second gate is dropped instead; its first gate stands). */
+            unsigned id = ids[cerr->expression];
+            struct pat *p = &m->pats[id < m->npats ? id : id - m->npats];
+            if (id >= m->npats) {
+                p->two = 0;
+            } else {
+                p->eng = TM_ENG_PCRE2;
+                p->two = 0;
+                set_why(p, "Hyperscan rejects it in the database", cerr->message);
+                if (p->re != NULL)
+                    (void)pcre2_jit_compile(p->re, PCRE2_JIT_COMPLETE);
+            }
             demotions++;
             hs_free_compile_error(cerr);
             tm_free(exprs);
@@ -501,7 +593,7 @@ cache_write(const struct tm_matcher *m, const char *dir, const unsigned char key
     tm_buf_init(&b, a, (size_t)1 << 31);
     put_u32(&b, (uint32_t)m->npats);
     for (i = 0; i < m->npats; i++) {
-        unsigned char e = (unsigned char)m->pats[i].eng;
+        unsigned char e = (unsigned char)(m->pats[i].eng | (m->pats[i].two ? 0x80 : 0));
         const char *why = m->pats[i].why ? m->pats[i].why : "";
         size_t wl = strlen(why) > 1000 ? 1000 : strlen(why);
         put_u32(&b, m->pats[i].rule);
@@ -567,6 +659,7 @@ cache_read(struct tm_matcher *m, const char *dir, const unsigned char key[32])
     FILE *f;
     hs_database_t **dbs = NULL;
     enum tm_engine_kind *engs = NULL;
+    uint8_t *twos = NULL;
     struct tm_str *whys = NULL;
     int ok = -1;
 
@@ -589,12 +682,16 @@ cache_read(struct tm_matcher *m, const char *dir, const unsigned char key[32])
     if (get_u32(buf) != m->npats)
         goto out;
     engs = tm_xcalloc(m->npats ? m->npats : 1, sizeof(*engs));
+    twos = tm_xcalloc(m->npats ? m->npats : 1, sizeof(*twos));
     whys = tm_xcalloc(m->npats ? m->npats : 1, sizeof(*whys));
     for (i = 0, off = 4; i < m->npats; i++) {
         uint32_t wl;
-        if (off + 9 > len || get_u32(buf + off) != m->pats[i].rule || buf[off + 4] > TM_ENG_PCRE2)
+        if (off + 9 > len || get_u32(buf + off) != m->pats[i].rule ||
+            (buf[off + 4] & 0x7f) > TM_ENG_PCRE2 ||
+            ((buf[off + 4] & 0x80) && (buf[off + 4] & 0x7f) != TM_ENG_PREFILTER))
             goto out;
-        engs[i] = (enum tm_engine_kind)buf[off + 4];
+        engs[i] = (enum tm_engine_kind)(buf[off + 4] & 0x7f);
+        twos[i] = (buf[off + 4] & 0x80) != 0;
         wl = get_u32(buf + off + 5);
         off += 9;
         if (wl > 1000 || wl > len - off)
@@ -624,6 +721,7 @@ cache_read(struct tm_matcher *m, const char *dir, const unsigned char key[32])
         if (m->pats[i].eng == TM_ENG_NONE)
             continue; /* PCRE2 cannot compile it here: that verdict stands */
         m->pats[i].eng = engs[i];
+        m->pats[i].two = twos[i];
         clear_why(&m->pats[i]);
         if (whys[i].len > 0) {
             m->pats[i].why = tm_xstrdup_n((const char *)whys[i].p, whys[i].len);
@@ -641,6 +739,7 @@ out:
             hs_free_database(dbs[i]);
     tm_free(dbs);
     tm_free(engs);
+    tm_free(twos);
     tm_free(whys);
     tm_free(buf);
     fclose(f);
@@ -688,6 +787,10 @@ compile_all(struct tm_matcher *m, char *err, size_t errlen)
         m->pats[i].re = NULL;
         m->pats[i].eng = TM_ENG_HS;
         clear_why(&m->pats[i]);
+        tm_free(m->pats[i].gate);
+        tm_free(m->pats[i].gate2);
+        m->pats[i].gate = m->pats[i].gate2 = NULL;
+        m->pats[i].two = 0;
         classify(&m->pats[i], &m->rs->rules[m->pats[i].rule], 0);
     }
     for (i = 0; i < m->ngroups && rc == TM_OK; i++) {
@@ -880,6 +983,8 @@ tm_match_free(struct tm_matcher *m)
     for (i = 0; i < m->npats; i++) {
         pcre2_code_free(m->pats[i].re);
         clear_why(&m->pats[i]);
+        tm_free(m->pats[i].gate);
+        tm_free(m->pats[i].gate2);
     }
     for (i = 0; i < m->ngroups; i++) {
         hs_free_database(m->groups[i].db);
@@ -957,7 +1062,7 @@ struct scan_ctx {
     const struct tm_matcher *m;
     struct tm_match_scratch *s;
     struct tm_match_result *res;
-    uint8_t *seen; /* per pat: already a candidate for this piece */
+    uint8_t *seen; /* per pat: SEEN_* bits of this piece; nonzero = in s->cand */
 };
 
 static int
@@ -965,14 +1070,18 @@ on_hs_match(unsigned int id, unsigned long long from, unsigned long long to, uns
             void *ctx)
 {
     struct scan_ctx *c = ctx;
+    unsigned bit = SEEN_MAIN;
 
     (void)from;
     (void)to;
     (void)flags;
-    if (!c->seen[id]) {
-        c->seen[id] = 1;
-        c->s->cand[c->s->ncand++] = id;
+    if (id >= c->m->npats) {
+        id -= (unsigned)c->m->npats;
+        bit = SEEN_SECOND;
     }
+    if (!c->seen[id])
+        c->s->cand[c->s->ncand++] = id;
+    c->seen[id] |= (uint8_t)bit;
     return 0;
 }
 
@@ -1084,7 +1193,10 @@ scan_piece(struct scan_ctx *c, const struct group *g, size_t k, const unsigned c
         const struct tm_rule *r = &c->m->rs->rules[p->rule];
         size_t ms = 0, me = 0;
         uint32_t n;
+        unsigned seen = c->seen[s->cand[i]];
         c->seen[s->cand[i]] = 0;
+        if (p->two && seen != (SEEN_MAIN | SEEN_SECOND))
+            continue; /* one of its two gates only */
         if (p->eng == TM_ENG_HS && !p->counts) {
             record(c, p, g, k, text, len, 1, 0, 0, 0);
             continue;

@@ -1,0 +1,363 @@
+/*
+ * test_relax.c - scanner/match/relax.c: the relaxed form of a regex that
+ * gates PCRE2 behind a Hyperscan prefilter.
+ *
+ * The expected strings below are hand-derived from the rewrite rules in
+ * relax.h. The property that makes the gate sound — every subject the
+ * original matches, the relaxed form matches too — is checked with PCRE2
+ * itself: on hand-picked subjects, and (relax_superset_stock) for every
+ * regex of SpamAssassin's stock rules over the paragraphs and header lines
+ * of the 2002 corpus (TM_TEST_CORPUS, fetched by corpus/fetch).
+ */
+#include "harness.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "core/core.h"
+#include "match/relax.h"
+#include "rules/rules.h"
+
+static void
+check_relax(const char *file, int line, const char *pat, int ext, const char *want)
+{
+    char *got = tm_re_relax(pat, ext);
+
+    tm_test_str(file, line, pat, got, want, want);
+    tm_free(got);
+}
+#define RELAX(pat, want)   check_relax(__FILE__, __LINE__, pat, 0, want)
+#define RELAX_X(pat, want) check_relax(__FILE__, __LINE__, pat, 1, want)
+
+TM_TEST(relax_anchors)
+{
+    RELAX("^Message-Id:.*?^Received:", "^Message-Id:.*?Received:");
+    RELAX("(?:^|\\s)foo", "(?:|\\s)foo");
+    RELAX("a$b$", "ab$");
+    RELAX("(a$)", "(a)");
+    RELAX("^a^*b", "^ab");
+    RELAX("x\\Gy", "xy");
+}
+
+TM_TEST(relax_lookarounds)
+{
+    RELAX("a(?=b)c", "ac");
+    RELAX("a(?!b(?:c|d))c", "ac");
+    RELAX("(?<=x)a(?<!y)+b", "ab");
+    RELAX("a(?=[)(])b", "ab");
+    RELAX("a(?=\\))b", "ab");
+}
+
+TM_TEST(relax_backrefs)
+{
+    RELAX("(\\w+)\\s\\1", "(\\w+)\\s(?:[\\s\\S]*)");
+    RELAX("(a)\\g{1}\\g1\\g{-1}", "(a)(?:[\\s\\S]*)(?:[\\s\\S]*)(?:[\\s\\S]*)");
+    RELAX("(?<n>a)\\k<n>(?P=n)", "(a)(?:[\\s\\S]*)(?:[\\s\\S]*)");
+    RELAX("(?P<n>a)\\k{n}", "(a)(?:[\\s\\S]*)");
+    RELAX("\\0101\\x41", "\\0101\\x41"); /* octal and hex escapes are not back-references */
+}
+
+TM_TEST(relax_repeats)
+{
+    RELAX("x{2,5}", "x+");
+    RELAX("x{0,9}y{0,1}z{1}", "x*y{0,1}z{1}");
+    RELAX("(?:ab){3}", "(?:ab)+");
+    RELAX("x{3,}y{1,}", "x+y{1,}");
+    RELAX("x{2,5}?", "x+?");
+    RELAX("x{2,5}+y*+z?+", "x+y*z?");
+    RELAX("a{,3}b{x}", "a\\{,3}b\\{x}");
+}
+
+TM_TEST(relax_groups_and_classes)
+{
+    RELAX("(?>ab)(?|c|d)", "(?:ab)(?:c|d)");
+    RELAX("(?i)a(?-i:b)(?s:.)", "(?i)a(?-i:b)(?s:.)");
+    RELAX("a(?#note)b", "ab");
+    RELAX("[^]^$(]x$", "[^]^$(]x$");
+    RELAX("[[:alpha:]^]{2,}$", "[[:alpha:]^]+$");
+    RELAX("[\\]$]$", "[\\]$]$");
+}
+
+TM_TEST(relax_extended)
+{
+    RELAX_X("a b # c\n d", "abd");
+    RELAX_X("a\\ b [ #]{5} $", "a\\ b[ #]+$");
+    RELAX_X("(?: x ) {2,3} ", "(?:x)+");
+}
+
+TM_TEST(relax_refuses)
+{
+    RELAX("\\Qa.b\\E", NULL);
+    RELAX("(?(1)a|b)", NULL);
+    RELAX("(a(?R))", NULL);
+    RELAX("(*UTF)a", NULL);
+    RELAX("(?x)a b", NULL);
+    RELAX("a(?=b", NULL);
+    RELAX("a[b", NULL);
+    RELAX("", NULL);
+}
+
+/* --- the superset property, checked with PCRE2 ------------------------------ */
+
+struct re2 {
+    pcre2_code *orig, *wide;
+};
+
+/* re2_build - both forms; 0 when there is no relaxed form (or, with
+ * changed_only, when it is the pattern itself: trivially a superset) */
+static int
+re2_build(struct re2 *r, const char *pat, uint32_t opts, int changed_only)
+{
+    int ec;
+    PCRE2_SIZE eo;
+    char *wide = tm_re_relax(pat, (opts & PCRE2_EXTENDED) != 0);
+
+    r->orig = r->wide = NULL;
+    if (wide == NULL || (changed_only && strcmp(wide, pat) == 0)) {
+        tm_free(wide);
+        return 0;
+    }
+    r->orig = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, opts, &ec, &eo, NULL);
+    if (r->orig != NULL)
+        r->wide = pcre2_compile((PCRE2_SPTR)wide, PCRE2_ZERO_TERMINATED, opts & ~PCRE2_EXTENDED,
+                                &ec, &eo, NULL);
+    /* PCRE2 cannot hold some relaxed forms (the /x-less text of a huge rule is
+     * "too large"); Hyperscan is what compiles them, and they go unchecked here */
+    if (r->orig != NULL && r->wide == NULL && ec != PCRE2_ERROR_PATTERN_TOO_LARGE) {
+        PCRE2_UCHAR msg[120];
+        size_t from = eo > 60 ? eo - 60 : 0;
+        pcre2_get_error_message(ec, msg, sizeof(msg));
+        tm_test_fail(__FILE__, __LINE__,
+                     "relaxed form of /%.80s/ does not compile: %s at %zu: ...%.120s", pat,
+                     (const char *)msg, (size_t)eo, wide + from);
+    }
+    tm_free(wide);
+    if (r->orig == NULL || r->wide == NULL) {
+        pcre2_code_free(r->orig);
+        pcre2_code_free(r->wide);
+        return 0;
+    }
+    (void)pcre2_jit_compile(r->orig, PCRE2_JIT_COMPLETE);
+    (void)pcre2_jit_compile(r->wide, PCRE2_JIT_COMPLETE);
+    return 1;
+}
+
+static void
+re2_free(struct re2 *r)
+{
+    pcre2_code_free(r->orig);
+    pcre2_code_free(r->wide);
+}
+
+/* re2_check - 1 when orig does not match or wide matches too */
+static int
+re2_check(const struct re2 *r, pcre2_match_data *md, pcre2_match_context *mc, const char *s,
+          size_t n)
+{
+    int a = pcre2_match(r->orig, (PCRE2_SPTR)s, n, 0, 0, md, mc);
+
+    if (a < 0)
+        return 1; /* no match, or a limit: nothing to check */
+    return pcre2_match(r->wide, (PCRE2_SPTR)s, n, 0, 0, md, mc) >= 0;
+}
+
+TM_TEST(relax_superset_handpicked)
+{
+    static const struct {
+        const char *pat, *subject;
+        uint32_t opts;
+    } cases[] = {
+        {"^Message-Id:.*?^Received:", "Message-Id: <a@b>\nX: y\nReceived: from x",
+         PCRE2_MULTILINE | PCRE2_DOTALL | PCRE2_CASELESS},
+        {"^To:\\s+<?[^\\@]+\\@([^\\.]+)\\.(?:[^\\n]+\\n+)*^Subject: \"?\\1\\b",
+         "To: <joe@acme.com>\nX: 1\nSubject: acme news\n", PCRE2_MULTILINE | PCRE2_CASELESS},
+        {"(\\w+) \\1", "hello hello", 0},
+        {"a(?=b)", "ab", 0},
+        {"a(?!b)", "ac", 0},
+        {"(?<!x)y{2,4}z", "ayyyz", 0},
+        {"(?:ab){3}c", "abababc", 0},
+        {"x{2,5}+x", "xxxxxx", 0},
+        {"(?>a+)b", "aaab", 0},
+        {"a$\\n^b", "a\nb", PCRE2_MULTILINE},
+        {"foo # comment\n bar", "foobar", PCRE2_EXTENDED},
+    };
+    pcre2_match_data *md = pcre2_match_data_create(16, NULL);
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct re2 r;
+        size_t n = strlen(cases[i].subject);
+        REQUIRE(re2_build(&r, cases[i].pat, cases[i].opts, 0));
+        /* the subject is chosen so that the original matches */
+        CHECK(pcre2_match(r.orig, (PCRE2_SPTR)cases[i].subject, n, 0, 0, md, NULL) >= 0);
+        if (!re2_check(&r, md, NULL, cases[i].subject, n))
+            tm_test_fail(__FILE__, __LINE__, "/%s/ matches \"%s\", its relaxed form does not",
+                         cases[i].pat, cases[i].subject);
+        re2_free(&r);
+    }
+    pcre2_match_data_free(md);
+}
+
+/* --- every stock rule over the corpus ------------------------------------- */
+
+#define MAX_FILES_PER_DIR 300
+#define MAX_PIECE         8192
+
+struct pieces {
+    char **v;
+    size_t *len;
+    size_t n, cap;
+};
+
+static void
+pieces_add(struct pieces *ps, const char *s, size_t n)
+{
+    if (n == 0)
+        return;
+    if (n > MAX_PIECE)
+        n = MAX_PIECE;
+    if (ps->n == ps->cap) {
+        ps->cap = ps->cap ? ps->cap * 2 : 1024;
+        ps->v = realloc(ps->v, ps->cap * sizeof(*ps->v));     /* checksrc: allow */
+        ps->len = realloc(ps->len, ps->cap * sizeof(*ps->len)); /* checksrc: allow */
+        if (ps->v == NULL || ps->len == NULL)
+            abort();
+    }
+    ps->v[ps->n] = tm_xmalloc(n);
+    memcpy(ps->v[ps->n], s, n);
+    ps->len[ps->n++] = n;
+}
+
+/* split_file - the header section, and each blank-line separated paragraph */
+static void
+split_file(struct pieces *ps, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    size_t n, i, start = 0;
+
+    if (f == NULL)
+        return;
+    buf = tm_xmalloc(1 << 20);
+    n = fread(buf, 1, (1 << 20) - 1, f);
+    fclose(f);
+    for (i = 0; i + 1 < n; i++) {
+        if (buf[i] == '\n' && buf[i + 1] == '\n') {
+            pieces_add(ps, buf + start, i + 1 - start);
+            start = i + 2;
+        }
+    }
+    if (start < n)
+        pieces_add(ps, buf + start, n - start);
+    tm_free(buf);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+read_dir(struct pieces *ps, const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char *names[4096];
+    size_t n = 0, i;
+
+    if (d == NULL)
+        return;
+    while ((e = readdir(d)) != NULL && n < 4096)
+        if (e->d_name[0] != '.' && strcmp(e->d_name, "cmds") != 0)
+            names[n++] = tm_xstrdup(e->d_name);
+    closedir(d);
+    qsort(names, n, sizeof(*names), cmp_str);
+    for (i = 0; i < n; i++) {
+        char path[8192];
+        if (i < MAX_FILES_PER_DIR &&
+            (size_t)snprintf(path, sizeof(path), "%s/%s", dir, names[i]) < sizeof(path))
+            split_file(ps, path);
+        tm_free(names[i]);
+    }
+}
+
+TM_TEST(relax_superset_stock)
+{
+    const char *corpus = getenv("TM_TEST_CORPUS");
+    const char *paths[1] = {"/usr/share/spamassassin"};
+    static const char *const subdirs[] = {"easy_ham", "hard_ham", "spam"};
+    struct tm_ruleset rs;
+    struct pieces ps = {0};
+    pcre2_match_data *md = pcre2_match_data_create(16, NULL);
+    pcre2_match_context *mc = pcre2_match_context_create(NULL);
+    size_t i, k, relaxed = 0, hits = 0;
+
+    REQUIRE(corpus != NULL);
+    for (i = 0; i < 3; i++) {
+        char dir[4096];
+        if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", corpus, subdirs[i]) >= sizeof(dir))
+            continue;
+        read_dir(&ps, dir);
+    }
+    REQUIRE(ps.n > 1000); /* the corpus is there */
+    memset(&rs, 0, sizeof(rs));
+    (void)tm_rules_load(&rs, paths, 1);
+    REQUIRE(rs.n > 1000); /* the stock rules are there */
+    pcre2_set_match_limit(mc, 100000);
+    pcre2_set_depth_limit(mc, 5000);
+    for (i = 0; i < rs.n; i++) {
+        const struct tm_rule *r = &rs.rules[i];
+        uint32_t opts = 0;
+        struct re2 re;
+        if (r->pattern == NULL || r->unsupported || r->type == TM_RULE_META)
+            continue;
+        opts |= (r->re_flags & TM_RE_I) ? PCRE2_CASELESS : 0;
+        opts |= (r->re_flags & TM_RE_M) ? PCRE2_MULTILINE : 0;
+        opts |= (r->re_flags & TM_RE_S) ? PCRE2_DOTALL : 0;
+        opts |= (r->re_flags & TM_RE_X) ? PCRE2_EXTENDED : 0;
+        if (!re2_build(&re, r->pattern, opts, 1))
+            continue;
+        relaxed++;
+        for (k = 0; k < ps.n; k++) {
+            int a = pcre2_match(re.orig, (PCRE2_SPTR)ps.v[k], ps.len[k], 0, 0, md, mc);
+            if (a < 0)
+                continue;
+            hits++;
+            if (pcre2_match(re.wide, (PCRE2_SPTR)ps.v[k], ps.len[k], 0, 0, md, mc) < 0)
+                tm_test_fail(__FILE__, __LINE__,
+                             "%s: the regex matches piece %zu, its relaxed form does not",
+                             r->name, k);
+        }
+        re2_free(&re);
+    }
+    printf("# %zu regexes with a different relaxed form, %zu pieces, %zu matches of the originals checked\n", relaxed,
+           ps.n, hits);
+    CHECK(relaxed > 100);
+    CHECK(hits > 100);
+    for (k = 0; k < ps.n; k++)
+        tm_free(ps.v[k]);
+    free(ps.v);   /* checksrc: allow */
+    free(ps.len); /* checksrc: allow */
+    tm_rules_free(&rs);
+    pcre2_match_data_free(md);
+    pcre2_match_context_free(mc);
+}
+
+const struct tm_test tests_relax[] = {
+    TM_TEST_ENTRY(relax_anchors),
+    TM_TEST_ENTRY(relax_lookarounds),
+    TM_TEST_ENTRY(relax_backrefs),
+    TM_TEST_ENTRY(relax_repeats),
+    TM_TEST_ENTRY(relax_groups_and_classes),
+    TM_TEST_ENTRY(relax_extended),
+    TM_TEST_ENTRY(relax_refuses),
+    TM_TEST_ENTRY(relax_superset_handpicked),
+    TM_TEST_ENTRY(relax_superset_stock),
+    TM_TEST_END,
+};
