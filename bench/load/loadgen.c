@@ -5,6 +5,7 @@
  *
  *   loadgen run  --proto P [--socket PATH] [--concurrency N] [--warmup K]
  *                [--json OUT] [--label NAME] [--list FILE] [FILE...]
+ *                [--count N] [--rate R] [--sample-pid PID --sample-every K]
  *                [--rules PATH]... [--av-db PATH] [--cache DIR]   (P = inproc)
  *                [--build-only]  (inproc: build the engine, print its build time)
  *   loadgen ping --proto P --socket PATH [--timeout S] [--pid PID]
@@ -31,7 +32,29 @@
  * All messages are read into memory before anything is timed. K warm-up
  * messages (the first K of the list, default 0) go through untimed. Then N
  * threads take messages from a shared counter until all are done; latency is
- * the time from connect (or task creation) to the final reply. Replies are
+ * the time from connect (or task creation) to the final reply. --count N
+ * sends N messages instead of the list once: message i is the list's
+ * i mod (list length), so a short list is repeated.
+ *
+ * Open loop (--rate R, messages per second): message i of the timed phase is
+ * due at start + i / R, whatever happened to the earlier ones; the thread
+ * that takes it sleeps until then and sends it, and its latency is measured
+ * from that scheduled time, not from the send, so a server (or a client)
+ * that falls behind shows its queueing in the latency (no coordinated
+ * omission). The N threads are the most requests in flight at once: when all
+ * are busy a due message waits, and that wait is counted. The report adds the
+ * target rate, the achieved one (messages / time from the first due time to
+ * the last reply), how late the sends were (send_late_ms: p99, max) and the
+ * most requests in flight at once (max_in_flight: N means every connection was
+ * busy and due messages waited for one; below N, lateness is the client's own
+ * scheduling).
+ *
+ * --sample-pid PID --sample-every K: after every K-th answered message of the
+ * timed phase (and once before it) the VmRSS of process PID (0: this
+ * process) is read from /proc; the JSON gets rss_samples [[answered, kB],
+ * ...] and PID's VmHWM at the end (pid_vmhwm_kb). Used for the soak run.
+ *
+ * Replies are
  * counted by kind (an action, spam/ham, a clamd result, a milter reply); a
  * transport error, a protocol error, an error reply (HTTP status other than
  * 200, a spamd code other than 0, clamd "ERROR", a milter tempfail or an
@@ -115,6 +138,16 @@ static int timing;                  /* 1 in the timed phase: latencies are recor
 static struct tamis_engine *engine; /* --public-api */
 static struct tm_scanner *scanner;  /* otherwise */
 static int public_api;
+static double rate;                 /* --rate: messages/s of the open loop; 0: closed loop */
+static double sched_t0;             /* open loop: when message run_from is due */
+static double *late_ms;             /* open loop: send time - due time, per message */
+static long sample_pid = -1;        /* --sample-pid; -1: no RSS sampling */
+static size_t sample_every;
+static long (*samples)[2];          /* [answered, VmRSS kB] */
+static size_t nsamples;
+static _Atomic size_t n_answered;   /* messages of the timed phase answered so far */
+static _Atomic size_t in_flight;    /* open loop: requests sent and not answered yet */
+static _Atomic size_t max_in_flight;
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -865,20 +898,82 @@ one(struct worker *w, const struct msg *m)
     return -1;
 }
 
+/* proc_kb - the value of FIELD ("VmRSS:", "VmHWM:") in /proc/PID/status (0: self), in kB */
+static long
+proc_kb(long pid, const char *field)
+{
+    char path[64], line[256];
+    size_t fl = strlen(field);
+    long kb = 0;
+    FILE *f;
+
+    if (pid > 0)
+        snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+    else
+        snprintf(path, sizeof(path), "/proc/self/status");
+    if ((f = fopen(path, "r")) == NULL)
+        return 0;
+    while (fgets(line, sizeof(line), f) != NULL)
+        if (strncmp(line, field, fl) == 0) {
+            kb = strtol(line + fl, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return kb;
+}
+
+/* sleep_until - sleep until monotonic time t (seconds) */
+static void
+sleep_until(double t)
+{
+    struct timespec ts;
+
+    ts.tv_sec = (time_t)t;
+    ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+        ;
+}
+
 static void *
 worker_main(void *arg)
 {
     struct worker *w = arg;
 
     for (;;) {
-        size_t i = atomic_fetch_add(&next_msg, 1);
+        size_t i = atomic_fetch_add(&next_msg, 1), f, m;
         double t0;
         if (i >= run_to)
             break;
-        t0 = now_s();
-        (void)one(w, &msgs[i]);
-        if (timing)
+        if (timing && rate > 0) {
+            /* open loop: due at a fixed time; the latency counts from then */
+            double due = sched_t0 + (double)(i - run_from) / rate;
+            if (now_s() < due)
+                sleep_until(due);
+            late_ms[i - run_from] = (now_s() - due) * 1e3;
+            t0 = due;
+            f = atomic_fetch_add(&in_flight, 1) + 1;
+            m = atomic_load(&max_in_flight);
+            while (f > m && !atomic_compare_exchange_weak(&max_in_flight, &m, f))
+                ;
+        } else {
+            t0 = now_s();
+        }
+        (void)one(w, &msgs[i % nmsgs]);
+        if (timing && rate > 0)
+            atomic_fetch_sub(&in_flight, 1);
+        if (timing) {
+            size_t done;
             lat_ms[i - run_from] = (now_s() - t0) * 1e3;
+            done = atomic_fetch_add(&n_answered, 1) + 1;
+            if (sample_every > 0 && done % sample_every == 0 && done / sample_every < nsamples) {
+                samples[done / sample_every][0] = (long)done;
+                samples[done / sample_every][1] = proc_kb(sample_pid, "VmRSS:");
+            }
+        }
     }
     if (proto == P_MILTER)
         milter_close(w);
@@ -898,6 +993,11 @@ run_phase(struct worker *ws, size_t nw, size_t from, size_t to)
     run_to = to;
     atomic_store(&next_msg, from);
     t0 = now_s();
+    if (timing && rate > 0) {
+        /* the first message is due once the threads are up */
+        sched_t0 = t0 + 0.002;
+        t0 = sched_t0;
+    }
     for (i = 0; i < nw; i++)
         if (pthread_create(&ws[i].tid, NULL, worker_main, &ws[i]) != 0)
             die("pthread_create failed");
@@ -980,19 +1080,7 @@ pct(const double *v, size_t n, double q)
 static long
 self_hwm_kb(void)
 {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kb = 0;
-
-    if (f == NULL)
-        return 0;
-    while (fgets(line, sizeof(line), f) != NULL)
-        if (strncmp(line, "VmHWM:", 6) == 0) {
-            kb = strtol(line + 6, NULL, 10);
-            break;
-        }
-    fclose(f);
-    return kb;
+    return proc_kb(0, "VmHWM:");
 }
 
 static void
@@ -1015,6 +1103,7 @@ struct result {
     const char *label;
     size_t conc, n, warm;
     double bytes, secs, startup;
+    double late_p99, late_max; /* open loop: send time - due time, ms */
     struct kinds kinds;
     unsigned long errors;
     const char *first_error;
@@ -1043,6 +1132,20 @@ print_json(FILE *f, const struct result *r, const double *sorted)
     if (r->startup >= 0)
         fprintf(f, ", \"startup_s\": %.4f", r->startup);
     fprintf(f, ", \"vmhwm_kb\": %ld", self_hwm_kb());
+    fprintf(f, ", \"open_loop\": %s", rate > 0 ? "true" : "false");
+    if (rate > 0)
+        fprintf(f, ", \"rate_target\": %.2f, \"rate_achieved\": %.2f, "
+                   "\"send_late_ms\": {\"p99\": %.3f, \"max\": %.3f}, \"max_in_flight\": %zu",
+                rate, r->secs > 0 ? (double)r->n / r->secs : 0.0, r->late_p99, r->late_max,
+                atomic_load(&max_in_flight));
+    if (sample_every > 0) {
+        fprintf(f, ", \"sample_pid\": %ld, \"pid_vmhwm_kb\": %ld, \"rss_samples\": [", sample_pid,
+                proc_kb(sample_pid, "VmHWM:"));
+        for (i = 0; i < nsamples; i++)
+            if (samples[i][0] >= 0)
+                fprintf(f, "%s[%ld, %ld]", i ? ", " : "", samples[i][0], samples[i][1]);
+        fprintf(f, "]");
+    }
     fprintf(f, ", \"replies\": {");
     for (i = 0; i < r->kinds.n; i++) {
         fprintf(f, "%s", i ? ", " : "");
@@ -1180,7 +1283,8 @@ usage(void)
             "usage: loadgen run --proto milter|spamd|http|clamd|inproc [--socket PATH]\n"
             "                   [--concurrency N] [--warmup K] [--json OUT] [--label NAME]\n"
             "                   [--list FILE] [--rules PATH]... [--av-db PATH] [--cache DIR]\n"
-            "                   [--build-only] [--public-api] [FILE...]\n"
+            "                   [--build-only] [--public-api] [--count N] [--rate MSGS_PER_S]\n"
+            "                   [--sample-pid PID --sample-every K] [FILE...]\n"
             "       loadgen ping --proto P --socket PATH [--timeout S] [--pid PID]\n");
     exit(2);
 }
@@ -1228,7 +1332,7 @@ cmd_run(int argc, char **argv)
 {
     const char *json = NULL, *avdb = NULL, *cache = NULL, *label = "";
     const char **rules = xrealloc(NULL, (size_t)argc * sizeof(*rules));
-    size_t nrules = 0, conc = 1, warm = 0, cap = 0, i, j, nw;
+    size_t nrules = 0, conc = 1, warm = 0, cap = 0, i, j, nw, count = 0;
     struct worker *ws;
     struct result r;
     double bytes = 0;
@@ -1271,6 +1375,17 @@ cmd_run(int argc, char **argv)
             avdb = argv[++a];
         else if (strcmp(o, "--cache") == 0)
             cache = argv[++a];
+        else if (strcmp(o, "--count") == 0)
+            count = parse_size(argv[++a]);
+        else if (strcmp(o, "--rate") == 0) {
+            char *e;
+            rate = strtod(argv[++a], &e);
+            if (*e || !(rate > 0))
+                die("--rate wants a positive number of messages per second");
+        } else if (strcmp(o, "--sample-pid") == 0)
+            sample_pid = (long)parse_size(argv[++a]);
+        else if (strcmp(o, "--sample-every") == 0)
+            sample_every = parse_size(argv[++a]);
         else
             usage();
     }
@@ -1287,13 +1402,25 @@ cmd_run(int argc, char **argv)
     }
     if (warm > nmsgs)
         warm = nmsgs;
+    if (count == 0)
+        count = nmsgs;
+    if (sample_pid < 0)
+        sample_every = 0;
+    if (sample_every > 0) {
+        nsamples = count / sample_every + 1;
+        samples = xrealloc(NULL, nsamples * sizeof(*samples));
+        for (i = 0; i < nsamples; i++)
+            samples[i][0] = -1;
+    }
     ws = xrealloc(NULL, conc * sizeof(*ws));
     memset(ws, 0, conc * sizeof(*ws));
     for (i = 0; i < conc; i++) {
         ws[i].id = i;
         ws[i].mfd = -1;
     }
-    lat_ms = xrealloc(NULL, nmsgs * sizeof(*lat_ms));
+    lat_ms = xrealloc(NULL, count * sizeof(*lat_ms));
+    if (rate > 0)
+        late_ms = xrealloc(NULL, count * sizeof(*late_ms));
     nw = conc;
     if (warm > 0) {
         timing = 0;
@@ -1302,12 +1429,21 @@ cmd_run(int argc, char **argv)
             ws[i].kinds.n = 0; /* errors of the warm-up count */
     }
     timing = 1;
-    r.secs = run_phase(ws, nw, 0, nmsgs);
-    for (i = 0; i < nmsgs; i++)
-        bytes += (double)msgs[i].len;
+    if (sample_every > 0) {
+        samples[0][0] = 0;
+        samples[0][1] = proc_kb(sample_pid, "VmRSS:");
+    }
+    r.secs = run_phase(ws, nw, 0, count);
+    for (i = 0; i < count; i++)
+        bytes += (double)msgs[i % nmsgs].len;
+    if (rate > 0) {
+        qsort(late_ms, count, sizeof(*late_ms), cmp_double);
+        r.late_p99 = pct(late_ms, count, 0.99);
+        r.late_max = late_ms[count - 1];
+    }
     r.label = label;
     r.conc = conc;
-    r.n = nmsgs;
+    r.n = count;
     r.warm = warm;
     r.bytes = bytes;
     for (i = 0; i < nw; i++) {
@@ -1318,7 +1454,7 @@ cmd_run(int argc, char **argv)
             count_kind_n(&r.kinds, ws[i].kinds.name[j], strlen(ws[i].kinds.name[j]),
                          ws[i].kinds.count[j]);
     }
-    qsort(lat_ms, nmsgs, sizeof(*lat_ms), cmp_double);
+    qsort(lat_ms, count, sizeof(*lat_ms), cmp_double);
     print_json(stdout, &r, lat_ms);
     if (json) {
         FILE *f = fopen(json, "w");
@@ -1331,9 +1467,9 @@ cmd_run(int argc, char **argv)
         unsigned long answered = 0;
         for (i = 0; i < r.kinds.n; i++)
             answered += r.kinds.count[i];
-        if (r.errors > 0 || answered != nmsgs) {
+        if (r.errors > 0 || answered != count) {
             fprintf(stderr, "loadgen: %s: %lu of %zu requests failed (%lu answered)%s%s\n", label,
-                    r.errors, nmsgs, answered, r.first_error ? "; first: " : "",
+                    r.errors, count, answered, r.first_error ? "; first: " : "",
                     r.first_error ? r.first_error : "");
             return 1;
         }
