@@ -45,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <clamav.h>
@@ -56,6 +57,10 @@
 /* Bytes of a file name handed to libclamav (it only names temp files and metadata). */
 #define AV_NAME_MAX 100
 
+#ifndef TMPFS_MAGIC
+#define TMPFS_MAGIC 0x01021994 /* linux/magic.h */
+#endif
+
 /* Bytes of libclamav's last error message kept for tm_av_new's err. */
 #define AV_MSG_MAX 200
 
@@ -65,6 +70,7 @@ struct tm_av {
     int all_leaves;
     unsigned long long max_filesize; /* effective value, read back from the engine */
     unsigned sigs;
+    char *own_tmpdir; /* made by av_tmpdir, removed with the engine */
 };
 
 struct tm_av_slot {
@@ -198,10 +204,32 @@ av_limits(struct cl_engine *e, const struct tm_av_opts *o)
     return NULL;
 }
 
+/*
+ * av_tmpdir - the directory for libclamav's extracted files: the
+ * operator's, else a private one (0700) in /dev/shm when it is a tmpfs,
+ * else NULL (libclamav's default). *owned is set to a directory we made.
+ */
+static const char *
+av_tmpdir(const struct tm_av_opts *o, char **owned)
+{
+    struct statfs fs;
+    char tmpl[] = "/dev/shm/tamis-av.XXXXXX";
+
+    *owned = NULL;
+    if (o->tmpdir != NULL && o->tmpdir[0] != '\0')
+        return o->tmpdir;
+    if (statfs("/dev/shm", &fs) != 0 || fs.f_type != TMPFS_MAGIC || access("/dev/shm", W_OK) != 0)
+        return NULL;
+    if (mkdtemp(tmpl) == NULL)
+        return NULL;
+    *owned = tm_xstrdup(tmpl);
+    return *owned;
+}
+
 /* av_build - a new engine with the limits, the database loaded and compiled */
 static tm_rc
-av_build(const struct tm_av_opts *o, struct cl_engine **out, unsigned *nsigs, char *err,
-         size_t errlen)
+av_build(const struct tm_av_opts *o, const char *tmpdir, struct cl_engine **out, unsigned *nsigs,
+         char *err, size_t errlen)
 {
     struct cl_engine *e;
     const char *bad;
@@ -214,6 +242,11 @@ av_build(const struct tm_av_opts *o, struct cl_engine **out, unsigned *nsigs, ch
     }
     if ((bad = av_limits(e, o)) != NULL) {
         av_fail(err, errlen, bad, "limit rejected by libclamav");
+        cl_engine_free(e);
+        return TM_EINVAL;
+    }
+    if (tmpdir != NULL && cl_engine_set_str(e, CL_ENGINE_TMPDIR, tmpdir) != CL_SUCCESS) {
+        av_fail(err, errlen, tmpdir, "temporary directory rejected by libclamav");
         cl_engine_free(e);
         return TM_EINVAL;
     }
@@ -253,6 +286,8 @@ tm_av_new(const struct tm_av_opts *o, struct tm_av **out, unsigned *sigs, char *
     unsigned n = 0;
     long long fs;
     int ok = 0;
+    char *own_tmpdir = NULL;
+    const char *tmpdir;
     tm_rc rc;
 
     *out = NULL;
@@ -269,15 +304,21 @@ tm_av_new(const struct tm_av_opts *o, struct tm_av **out, unsigned *sigs, char *
     }
     av_lastmsg[0] = '\0';
     av_loading = 1;
-    rc = av_build(o, &e, &n, err, errlen);
+    tmpdir = av_tmpdir(o, &own_tmpdir);
+    rc = av_build(o, tmpdir, &e, &n, err, errlen);
     av_loading = 0;
-    if (rc != TM_OK)
+    if (rc != TM_OK) {
+        if (own_tmpdir != NULL)
+            (void)rmdir(own_tmpdir);
+        tm_free(own_tmpdir);
         return rc;
+    }
     av = tm_xcalloc(1, sizeof(*av));
     atomic_init(&av->refs, 1);
     av->engine = e;
     av->all_leaves = o->all_leaves;
     av->sigs = n;
+    av->own_tmpdir = own_tmpdir;
     fs = cl_engine_get_num(e, CL_ENGINE_MAX_FILESIZE, &ok);
     av->max_filesize = ok == CL_SUCCESS && fs > 0 ? (unsigned long long)fs : 0;
     if (sigs != NULL)
@@ -305,6 +346,9 @@ tm_av_unref(struct tm_av *av)
     TM_ASSERT(old > 0);
     if (old == 1) {
         cl_engine_free(av->engine);
+        if (av->own_tmpdir != NULL)
+            (void)rmdir(av->own_tmpdir); /* libclamav removed its files (leave_temps off) */
+        tm_free(av->own_tmpdir);
         tm_free(av);
     }
 }

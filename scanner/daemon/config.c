@@ -64,6 +64,9 @@ static const struct key keys[] = {
      "ClamAV database directory or file; empty: /var/lib/clamav (freshclam), else the "
      "shipped test signatures with a warning"},
     {"av_all_parts", K_BOOL, F(av_all_parts), 0, 0, 0, 1, NULL, "scan text parts with ClamAV too"},
+    {"av_tmpdir", K_STR, F(av_tmpdir), S(av_tmpdir), 0, 0, 0, NULL,
+     "where libclamav writes the files it extracts from archives; empty: a private "
+     "directory in /dev/shm when it is a tmpfs, else $TMPDIR or /tmp"},
     {"cache_dir", K_STR, F(cache_dir), S(cache_dir), 0, 0, 0, NULL,
      "compiled rule databases; empty: $XDG_CACHE_HOME/tamis or ~/.cache/tamis"},
     {"dns", K_BOOL, F(dns), 0, 0, 0, 1, NULL,

@@ -61,6 +61,7 @@ struct tm_daemon_cfg {
     char av_db[4096];          /* "" : freshclam's directory or the shipped test signatures */
     int av;                    /* 0: no attachment scanning */
     int av_all_parts;
+    char av_tmpdir[4096];      /* libclamav's extracted files; "" : /dev/shm (tmpfs) or /tmp */
     char cache_dir[4096];      /* compiled rules; "" : the default */
     /* sender authentication (scanner/auth) and outbound signing */
     int dns;                   /* SPF, DKIM, ARC, DMARC through real DNS (c-ares) */

@@ -141,6 +141,7 @@ engine_build(const struct tm_daemon_cfg *cfg, char *err, size_t errlen)
     o.url_allowlists = (const char *const *)cfg->url_allowlists;
     o.nurl_allowlists = cfg->nurl_allowlists;
     o.av_all_leaves = cfg->av_all_parts;
+    o.av_tmpdir = cfg->av_tmpdir;
     if (cfg->av) {
         int fallback = 0;
         if (cfg->av_db[0] != '\0') {

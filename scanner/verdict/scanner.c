@@ -90,6 +90,10 @@ tm_scanner_new(const struct tm_scanner_opts *o, struct tm_scanner **out, char *e
         snprintf(sc->av_db_path, sizeof(sc->av_db_path), "%s", o->av_db);
         sc->av_opts.db = sc->av_db_path;
         sc->av_opts.all_leaves = o->av_all_leaves;
+        if (o->av_tmpdir != NULL && o->av_tmpdir[0] != '\0') {
+            snprintf(sc->av_tmpdir, sizeof(sc->av_tmpdir), "%s", o->av_tmpdir);
+            sc->av_opts.tmpdir = sc->av_tmpdir;
+        }
         sc->av_opts.max_filesize = l->av_max_filesize;
         sc->av_opts.max_scansize = l->av_max_scansize;
         sc->av_opts.max_recursion = (unsigned)l->av_max_recursion;

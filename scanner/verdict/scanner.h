@@ -38,6 +38,7 @@ struct tm_scanner {
     struct tm_av_opts av_opts;       /* how it was loaded (the reload uses the same) */
     unsigned av_sigs;                /* signatures loaded */
     char av_db_path[4096];
+    char av_tmpdir[4096];
     struct tm_evals_env env;
     struct tm_dns *dns;              /* resolver for sender authentication, or NULL (no auth) */
     struct tm_auth_config auth_cfg;
@@ -57,6 +58,7 @@ struct tm_scanner_opts {
     size_t nurl_allowlists;
     const char *av_db;                 /* ClamAV database directory or file; NULL: no AV */
     int av_all_leaves;                 /* scan text leaves too */
+    const char *av_tmpdir;             /* libclamav's extracted files; NULL: see av.h */
     /*
      * Sender authentication (SPF, DKIM, ARC, DMARC) runs when a resolver is
      * given: dns_zone (a zone file, offline) or dns (real DNS through
