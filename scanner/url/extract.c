@@ -159,7 +159,10 @@ host_run(const unsigned char *p, size_t s, size_t we, struct hrun *h)
 {
     size_t k = s, lab = 0, w, last_end = s;
 
-    memset(h, 0, sizeof(*h));
+    /* no memset: name is written up to len (a 256-byte clear per word was
+       1.6% of a default-rules scan) */
+    h->len = h->labels = 0;
+    h->defanged = h->toolong = 0;
     h->tld = s;
     while (k < we) {
         unsigned char c = p[k];
@@ -350,6 +353,25 @@ try_host(struct ctx *x, size_t j, size_t we, size_t *end, tm_rc *rc)
     return 1;
 }
 
+/*
+ * may_hold_url - a URL needs "://" or a defanged scheme (':'), a mail
+ * address '@', a host name two labels (a dot: '.', a defanged "[.]",
+ * "(.)", "{.}" or "[dot]", or a full-width dot, non-ASCII). A word with
+ * none of these bytes is skipped whole: most words of a text are.
+ */
+static int
+may_hold_url(const unsigned char *p, size_t s, size_t we)
+{
+    size_t i;
+
+    for (i = s; i < we; i++) {
+        unsigned char c = p[i];
+        if (c == '.' || c == '@' || c == ':' || c == '[' || c == '(' || c == '{' || c >= 0x80)
+            return 1;
+    }
+    return 0;
+}
+
 /* scan_word - every candidate in the word [s, we) */
 static tm_rc
 scan_word(struct ctx *x, size_t s, size_t we)
@@ -359,6 +381,8 @@ scan_word(struct ctx *x, size_t s, size_t we)
     int df;
     tm_rc rc = TM_OK;
 
+    if (!may_hold_url(p, s, we))
+        return TM_OK;
     x->ws = s;
 
     while (j < we) {
