@@ -62,6 +62,35 @@ is_alnum(unsigned char c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
+/*
+ * Byte classes for the word loop of tm_url_extract_text: CL_DELIM, a byte
+ * that may start a delimiter (delim decides); CL_URL, a byte without which
+ * a word cannot hold a URL: "://" or a defanged scheme needs ':', a mail
+ * address '@', a host name a dot ('.', a defanged "[.]" "(.)" "{.}"
+ * "[dot]", or a full-width dot, non-ASCII). Most words of a text have no
+ * CL_URL byte and are skipped whole.
+ */
+#define CL_DELIM 1u
+#define CL_URL   2u
+static const unsigned char cls[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 0, 1, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 0, 2, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1, 0, 1, 0,
+    2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 1, 0, 1, 0,
+    1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 1, 1, 0, 1,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 3, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+};
+
 /* delim - length of a word delimiter at i (0 if none) */
 static size_t
 delim(const unsigned char *p, size_t n, size_t i)
@@ -353,25 +382,6 @@ try_host(struct ctx *x, size_t j, size_t we, size_t *end, tm_rc *rc)
     return 1;
 }
 
-/*
- * may_hold_url - a URL needs "://" or a defanged scheme (':'), a mail
- * address '@', a host name two labels (a dot: '.', a defanged "[.]",
- * "(.)", "{.}" or "[dot]", or a full-width dot, non-ASCII). A word with
- * none of these bytes is skipped whole: most words of a text are.
- */
-static int
-may_hold_url(const unsigned char *p, size_t s, size_t we)
-{
-    size_t i;
-
-    for (i = s; i < we; i++) {
-        unsigned char c = p[i];
-        if (c == '.' || c == '@' || c == ':' || c == '[' || c == '(' || c == '{' || c >= 0x80)
-            return 1;
-    }
-    return 0;
-}
-
 /* scan_word - every candidate in the word [s, we) */
 static tm_rc
 scan_word(struct ctx *x, size_t s, size_t we)
@@ -381,8 +391,6 @@ scan_word(struct ctx *x, size_t s, size_t we)
     int df;
     tm_rc rc = TM_OK;
 
-    if (!may_hold_url(p, s, we))
-        return TM_OK;
     x->ws = s;
 
     while (j < we) {
@@ -425,19 +433,24 @@ tm_url_extract_text(struct tm_arena *a, const unsigned char *p, size_t n, tm_url
     if ((x.scratch = tm_arena_alloc(a, TM_URL_LOCAL_MAX + TM_URL_MAX_HOST * 5 + 32)) == NULL)
         return TM_ENOMEM;
     while (i < n) {
-        if ((w = delim(p, n, i)) != 0 && !brace_dot(p, n, i)) {
+        unsigned seen = 0;
+        if ((cls[p[i]] & CL_DELIM) && (w = delim(p, n, i)) != 0 && !brace_dot(p, n, i)) {
             i += w;
             continue;
         }
         for (we = i; we < n;) {
-            if (brace_dot(p, n, we))
+            unsigned k = cls[p[we]];
+            seen |= k;
+            if (!(k & CL_DELIM))
+                we++;
+            else if (brace_dot(p, n, we))
                 we += 3; /* a defanged dot, not a delimiter */
             else if (delim(p, n, we) == 0)
                 we++;
             else
                 break;
         }
-        if ((rc = scan_word(&x, i, we)) != TM_OK)
+        if ((seen & CL_URL) && (rc = scan_word(&x, i, we)) != TM_OK)
             return rc;
         i = we;
     }
