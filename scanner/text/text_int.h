@@ -34,6 +34,10 @@ struct tm_text_cache {
     struct tm_text_html_part *html;
     size_t nhtml, html_cap;
     const struct tm_mime_part *html_part; /* the part being rendered, set by render_part */
+    /* the decoded value of each top-level header field, computed once for all
+       the header rules that name it (.p NULL: not yet) */
+    struct tm_str *hdr_dec;
+    size_t nhdr_dec;
 };
 
 /* tm_text_list_push - append a view; TM_ELIMIT (clipped set) past the cap */
