@@ -51,6 +51,32 @@ is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
+/*
+ * emit_code - an octal (\0, \0N, \0NN) or short hex (\x, \xH, \xHH)
+ * escape, written as \x{HH}: a digit that followed a dropped item (or /x
+ * space) must not join it ("\0 5" is NUL then '5', "\05" is ^E; found by
+ * fuzz_relax).
+ */
+static void
+emit_code(struct rx *x, const char *p, size_t l)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned v = 0;
+    size_t k;
+    char out[8];
+
+    for (k = 2; k < l; k++)
+        v = p[1] == '0' ? v * 8 + (unsigned)(p[k] - '0')
+                        : v * 16 + (unsigned)(is_digit(p[k]) ? p[k] - '0' : (p[k] | 0x20) - 'a' + 10);
+    out[0] = '\\';
+    out[1] = 'x';
+    out[2] = '{';
+    out[3] = hex[(v >> 4) & 15];
+    out[4] = hex[v & 15];
+    out[5] = '}';
+    emit(x, out, 6);
+}
+
 /* quant_len - the length of a quantifier at s (0 when none); n/m its bounds */
 static size_t
 quant_len(const char *s, size_t left, unsigned long *n, unsigned long *m, int *unbounded)
@@ -99,7 +125,9 @@ skip_space(struct rx *x)
 {
     while (x->ext && x->i < x->n) {
         char c = x->p[x->i];
-        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+        /* PCRE2's /x space in 8-bit non-UTF mode includes NEL, 0x85 (found by fuzz_relax) */
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' ||
+            (unsigned char)c == 0x85) {
             x->i++;
         } else if (c == '#') {
             while (x->i < x->n && x->p[x->i] != '\n')
@@ -370,6 +398,9 @@ tm_re_relax(const char *pat, int extended)
                 drop_quant(&x);
             } else if ((l = escape_len(x.p, x.n, x.i)) == 0) {
                 x.fail = 1;
+            } else if (p[1] == '0' || (p[1] == 'x' && (l < 3 || p[2] != '{'))) {
+                emit_code(&x, p, l);
+                x.i += l;
             } else {
                 emit(&x, p, l);
                 x.i += l;

@@ -59,7 +59,10 @@ TM_TEST(relax_backrefs)
     RELAX("(a)\\g{1}\\g1\\g{-1}", "(a)(?:[\\s\\S]*)(?:[\\s\\S]*)(?:[\\s\\S]*)");
     RELAX("(?<n>a)\\k<n>(?P=n)", "(a)(?:[\\s\\S]*)(?:[\\s\\S]*)");
     RELAX("(?P<n>a)\\k{n}", "(a)(?:[\\s\\S]*)");
-    RELAX("\\0101\\x41", "\\0101\\x41"); /* octal and hex escapes are not back-references */
+    /* octal and short hex escapes are not back-references; they are written \x{HH} so
+     * that a digit after a dropped item cannot join them */
+    RELAX("\\0101\\x41\\x\\x{263a}", "\\x{08}1\\x{41}\\x{00}\\x{263a}");
+    RELAX("\\0(?=x)5", "\\x{00}5");
 }
 
 TM_TEST(relax_repeats)
@@ -88,6 +91,8 @@ TM_TEST(relax_extended)
     RELAX_X("a b # c\n d", "abd");
     RELAX_X("a\\ b [ #]{5} $", "a\\ b[ #]+$");
     RELAX_X("(?: x ) {2,3} ", "(?:x)+");
+    RELAX_X("\\0\n5", "\\x{00}5");   /* fuzz_relax: "\\05" would be ^E */
+    RELAX_X("a\x85" "b", "ab");          /* fuzz_relax: NEL is /x space in PCRE2 (8-bit) */
 }
 
 TM_TEST(relax_refuses)
