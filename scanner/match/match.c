@@ -264,34 +264,47 @@ repeat_bounds(const char *pat, unsigned long *any, unsigned long *group)
 }
 
 /*
- * relaxed_gate - a Hyperscan prefilter for a regex Hyperscan cannot take
- * even as a prefilter: the relaxed form of relax.h, whose matches include
- * every match of the regex, so PCRE2 runs only where the gate matched.
- * Before this, the 14 such rules of the stock set ran PCRE2 on every
- * paragraph: 37% of the instructions of a scan (callgrind, issue 10).
+ * relaxed_prefilter - the relaxed form of r's regex (relax.h) when Hyperscan
+ * takes it as a prefilter (and, with must_differ, when it is not the
+ * regex itself), else NULL. Its matches include every match of the regex.
  */
-static void
-relaxed_gate(struct pat *p, const struct tm_rule *r, const char *first)
+static char *
+relaxed_prefilter(const struct tm_rule *r, int must_differ)
 {
     hs_expr_info_t *info = NULL;
     hs_compile_error_t *cerr = NULL;
     unsigned long rep_any, rep_group;
     char *gate = tm_re_relax(r->pattern, (r->re_flags & TM_RE_X) != 0);
 
-    if (gate == NULL)
-        return;
-    repeat_bounds(gate, &rep_any, &rep_group);
-    if (rep_any < 1000 && rep_group < 20 &&
-        hs_expression_info(gate, hs_flags_of(r, 1), &info, &cerr) == HS_SUCCESS) {
-        p->eng = TM_ENG_PREFILTER;
-        p->gate = gate;
-        set_why(p, "Hyperscan prefilter of a relaxed form (anchors, lookarounds, "
-                   "back-references and large repeats widened), confirmed by PCRE2", first);
-    } else {
+    if (gate == NULL || (must_differ && strcmp(gate, r->pattern) == 0)) {
         tm_free(gate);
+        return NULL;
+    }
+    repeat_bounds(gate, &rep_any, &rep_group);
+    if (rep_any >= 1000 || rep_group >= 20 ||
+        hs_expression_info(gate, hs_flags_of(r, 1), &info, &cerr) != HS_SUCCESS) {
+        tm_free(gate);
+        gate = NULL;
     }
     hs_free_compile_error(cerr);
     free(info); /* checksrc: allow - Hyperscan's misc allocator */
+    return gate;
+}
+
+/*
+ * relaxed_gate - a regex Hyperscan cannot take even as a prefilter gets
+ * its relaxed form as the gate, and PCRE2 runs only where it matched.
+ * Before this, the 14 such rules of the stock set ran PCRE2 on every
+ * paragraph: 37% of the instructions of a scan (callgrind, issue 10).
+ */
+static void
+relaxed_gate(struct pat *p, const struct tm_rule *r, const char *first)
+{
+    if ((p->gate = relaxed_prefilter(r, 0)) == NULL)
+        return;
+    p->eng = TM_ENG_PREFILTER;
+    set_why(p, "Hyperscan prefilter of a relaxed form (anchors, lookarounds, "
+               "back-references and large repeats widened), confirmed by PCRE2", first);
 }
 
 /*
@@ -304,27 +317,11 @@ relaxed_gate(struct pat *p, const struct tm_rule *r, const char *first)
 static void
 second_gate(struct pat *p, const struct tm_rule *r, const char *first)
 {
-    hs_expr_info_t *info = NULL;
-    hs_compile_error_t *cerr = NULL;
-    unsigned long rep_any, rep_group;
-    char *gate = tm_re_relax(r->pattern, (r->re_flags & TM_RE_X) != 0);
-
-    if (gate == NULL || strcmp(gate, r->pattern) == 0) {
-        tm_free(gate);
+    if ((p->gate2 = relaxed_prefilter(r, 1)) == NULL)
         return;
-    }
-    repeat_bounds(gate, &rep_any, &rep_group);
-    if (rep_any < 1000 && rep_group < 20 &&
-        hs_expression_info(gate, hs_flags_of(r, 1), &info, &cerr) == HS_SUCCESS) {
-        p->gate2 = gate;
-        p->two = 1;
-        set_why(p, "Hyperscan prefilter and a prefilter of a relaxed form, both required, "
-                   "confirmed by PCRE2", first);
-    } else {
-        tm_free(gate);
-    }
-    hs_free_compile_error(cerr);
-    free(info); /* checksrc: allow - Hyperscan's misc allocator */
+    p->two = 1;
+    set_why(p, "Hyperscan prefilter and a prefilter of a relaxed form, both required, "
+               "confirmed by PCRE2", first);
 }
 
 /* classify - pick the engine of one regex rule; compile its PCRE2 code */
