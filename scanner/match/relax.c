@@ -258,7 +258,8 @@ group_end(const struct rx *x, size_t i)
     return 0;
 }
 
-/* drop_quant - after a dropped zero-width item: its quantifier goes too */
+/* drop_quant - after a dropped zero-width item: its quantifier goes too,
+ * also when /x space or (?#...) comments stand between (fuzz_relax) */
 static void
 drop_quant(struct rx *x)
 {
@@ -266,7 +267,15 @@ drop_quant(struct rx *x)
     int unb;
     size_t l;
 
-    skip_space(x);
+    for (;;) {
+        const char *c;
+        skip_space(x);
+        if (x->n - x->i < 3 || memcmp(x->p + x->i, "(?#", 3) != 0)
+            break;
+        if ((c = memchr(x->p + x->i, ')', x->n - x->i)) == NULL)
+            break;
+        x->i = (size_t)(c - x->p) + 1;
+    }
     l = quant_len(x->p + x->i, x->n - x->i, &n, &m, &unb);
     x->i += l;
     if (l > 0 && x->i < x->n && (x->p[x->i] == '?' || x->p[x->i] == '+'))
