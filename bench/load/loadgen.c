@@ -82,6 +82,7 @@
 #include <unistd.h>
 
 #include "core/limits.h"
+#include "core/str.h"
 #include "core/task.h"
 #include "match/match.h"
 #include "tamis/tamis.h"
@@ -304,50 +305,52 @@ read_until_eof(struct worker *w, int fd)
     return (long)len;
 }
 
-static void
-put_u32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
-}
-
-static uint32_t
-get_u32(const unsigned char *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-
 /* ---- spamd -------------------------------------------------------------- */
 
 /* spamd_one - CHECK one message; 0 and the kind counted, or -1 */
+/*
+ * request - one connection: the header hdr[0..n) and the message, then
+ * (half_close: after shutting down the write side, as spamc does) the
+ * whole reply into w->buf. 0, or -1 after fail() named what broke.
+ */
+static int
+request(struct worker *w, const char *what, const char *hdr, int n, const struct msg *m,
+        int half_close)
+{
+    int fd;
+    long len;
+
+    if ((fd = connect_unix(sock_path)) < 0) {
+        fail(w, "%s: connect: %s", what, strerror(errno));
+        return -1;
+    }
+    if (write_all(fd, hdr, (size_t)n) < 0 || write_all(fd, m->p, m->len) < 0) {
+        fail(w, "%s: write: %s", what, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (half_close)
+        shutdown(fd, SHUT_WR);
+    len = read_until_eof(w, fd);
+    close(fd);
+    if (len < 0) {
+        fail(w, "%s: read: %s", what, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 static int
 spamd_one(struct worker *w, const struct msg *m)
 {
     char hdr[128];
-    int fd, n;
-    long len;
+    int n;
     const char *p, *e;
 
-    if ((fd = connect_unix(sock_path)) < 0) {
-        fail(w, "spamd: connect: %s", strerror(errno));
-        return -1;
-    }
     n = snprintf(hdr, sizeof(hdr), "CHECK SPAMC/1.5\r\nContent-length: %zu\r\nUser: bench\r\n\r\n",
                  m->len);
-    if (write_all(fd, hdr, (size_t)n) < 0 || write_all(fd, m->p, m->len) < 0) {
-        fail(w, "spamd: write: %s", strerror(errno));
-        close(fd);
+    if (request(w, "spamd", hdr, n, m, 1) < 0)
         return -1;
-    }
-    shutdown(fd, SHUT_WR);
-    len = read_until_eof(w, fd);
-    close(fd);
-    if (len < 0) {
-        fail(w, "spamd: read: %s", strerror(errno));
-        return -1;
-    }
     p = (const char *)w->buf;
     if (strncmp(p, "SPAMD/1.", 8) != 0 || (e = strchr(p, ' ')) == NULL || e[1] != '0' ||
         e[2] != ' ') {
@@ -392,30 +395,16 @@ static int
 http_one(struct worker *w, const struct msg *m)
 {
     char hdr[160];
-    int fd, n;
-    long len;
+    int n;
     const char *p, *body, *act;
     size_t alen;
 
-    if ((fd = connect_unix(sock_path)) < 0) {
-        fail(w, "http: connect: %s", strerror(errno));
-        return -1;
-    }
     n = snprintf(hdr, sizeof(hdr),
                  "POST /checkv2 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
                  "Content-Length: %zu\r\n\r\n",
                  m->len);
-    if (write_all(fd, hdr, (size_t)n) < 0 || write_all(fd, m->p, m->len) < 0) {
-        fail(w, "http: write: %s", strerror(errno));
-        close(fd);
+    if (request(w, "http", hdr, n, m, 0) < 0)
         return -1;
-    }
-    len = read_until_eof(w, fd);
-    close(fd);
-    if (len < 0) {
-        fail(w, "http: read: %s", strerror(errno));
-        return -1;
-    }
     p = (const char *)w->buf;
     if (strncmp(p, "HTTP/1.", 7) != 0 || strncmp(p + 8, " 200", 4) != 0) {
         fail(w, "http: status: %.80s", p);
@@ -454,11 +443,11 @@ clamd_one(struct worker *w, const struct msg *m)
         goto werr;
     for (off = 0; off < m->len; off += n) {
         n = m->len - off < 1048576 ? m->len - off : 1048576;
-        put_u32(len4, (uint32_t)n);
+        tm_put_be32(len4, (uint32_t)n);
         if (write_all(fd, len4, 4) < 0 || write_all(fd, m->p + off, n) < 0)
             goto werr;
     }
-    put_u32(len4, 0);
+    tm_put_be32(len4, 0);
     if (write_all(fd, len4, 4) < 0)
         goto werr;
     len = read_until_eof(w, fd);
@@ -513,7 +502,7 @@ milter_send(int fd, char cmd, const void *a, size_t an, const void *b, size_t bn
 {
     unsigned char h[5];
 
-    put_u32(h, (uint32_t)(1 + an + bn));
+    tm_put_be32(h, (uint32_t)(1 + an + bn));
     h[4] = (unsigned char)cmd;
     if (write_all(fd, h, 5) < 0 || (an && write_all(fd, a, an) < 0) ||
         (bn && write_all(fd, b, bn) < 0))
@@ -530,7 +519,7 @@ milter_read(struct worker *w, int fd, char *cmd, size_t *n)
 
     if (read_full(fd, h, 5) < 0)
         return -1;
-    len = get_u32(h);
+    len = tm_get_be32(h);
     if (len == 0 || len > MILTER_MAX_PKT)
         return -1;
     *cmd = (char)h[4];
@@ -643,15 +632,15 @@ milter_open(struct worker *w)
         fail(w, "milter: connect: %s", strerror(errno));
         return -1;
     }
-    put_u32(opt, 6);
-    put_u32(opt + 4, 0x1FFu);
-    put_u32(opt + 8, SMFIP_ALL_V6);
+    tm_put_be32(opt, 6);
+    tm_put_be32(opt + 4, 0x1FFu);
+    tm_put_be32(opt + 8, SMFIP_ALL_V6);
     if (milter_send(w->mfd, 'O', opt, sizeof(opt), NULL, 0) < 0 ||
         milter_read(w, w->mfd, &cmd, &n) < 0 || cmd != 'O' || n < 12) {
         fail(w, "milter: option negotiation failed");
         goto bad;
     }
-    w->mproto = get_u32(w->buf + 8);
+    w->mproto = tm_get_be32(w->buf + 8);
     if (!(w->mproto & SMFIP_NOCONNECT)) {
         if (milter_send(w->mfd, 'C', conn, sizeof(conn), NULL, 0) < 0)
             goto werr;
@@ -1203,9 +1192,9 @@ ping_once(struct worker *w)
         size_t n;
         if ((fd = connect_unix(sock_path)) < 0)
             return -1;
-        put_u32(opt, 6);
-        put_u32(opt + 4, 0x1FFu);
-        put_u32(opt + 8, SMFIP_ALL_V6);
+        tm_put_be32(opt, 6);
+        tm_put_be32(opt + 4, 0x1FFu);
+        tm_put_be32(opt + 8, SMFIP_ALL_V6);
         w->mfd = fd;
         ok = milter_send(fd, 'O', opt, sizeof(opt), NULL, 0) == 0 &&
              milter_read(w, fd, &cmd, &n) == 0 && cmd == 'O';

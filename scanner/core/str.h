@@ -6,6 +6,7 @@
 #define TM_CORE_STR_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct tm_str {
     const unsigned char *p;
@@ -22,6 +23,23 @@ tm_str_make(const void *p, size_t len)
     s.p = (const unsigned char *)p;
     s.len = len;
     return s;
+}
+
+/* tm_get_be32 / tm_put_be32 - a 32-bit number in network byte order
+ * (milter packets, DNS TTLs, the rule cache file) */
+static inline uint32_t
+tm_get_be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+static inline void
+tm_put_be32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
 }
 
 static inline unsigned char

@@ -42,6 +42,7 @@
 
 #include "core/arena.h"
 #include "core/core.h"
+#include "core/str.h"
 #include "dns/dns_impl.h"
 
 #define DNS_CLASS_IN 1
@@ -250,8 +251,7 @@ get32(struct wire *w, uint32_t *v)
 {
     if (w->off > w->len || w->len - w->off < 4)
         return 0;
-    *v = (uint32_t)w->p[w->off] << 24 | (uint32_t)w->p[w->off + 1] << 16 |
-         (uint32_t)w->p[w->off + 2] << 8 | w->p[w->off + 3];
+    *v = tm_get_be32(w->p + w->off);
     w->off += 4;
     if (*v > TTL_MAX)
         *v = 0;

@@ -36,6 +36,7 @@
 
 #include "core/arena.h"
 #include "core/buf.h"
+#include "core/str.h"
 #include "core/task.h"
 #include "match/relax.h"
 #include "rules/rules.h"
@@ -403,10 +404,7 @@ classify(struct pat *p, const struct tm_rule *r, int use_cached_engine)
             p->eng = TM_ENG_PCRE2;
             set_why(p, "Hyperscan rejects it", first);
             hs_free_compile_error(cerr);
-            cerr = NULL;
         }
-        free(info); /* checksrc: allow */
-        info = NULL;
         if (p->eng == TM_ENG_PCRE2)
             relaxed_gate(p, r, first);
     }
@@ -538,16 +536,10 @@ cache_path(const char *dir, const unsigned char key[32], char *out, size_t outle
 static void
 put_u32(struct tm_buf *b, uint32_t v)
 {
-    unsigned char x[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16),
-                          (unsigned char)(v >> 8), (unsigned char)v};
+    unsigned char x[4];
 
+    tm_put_be32(x, v);
     (void)tm_buf_append(b, x, 4);
-}
-
-static uint32_t
-get_u32(const unsigned char *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 /* mkdir_p - create dir and its missing parents (mode 0755) */
@@ -676,27 +668,27 @@ cache_read(struct tm_matcher *m, const char *dir, const unsigned char key[32])
     SHA256(buf, (size_t)len, sum);
     if (memcmp(sum, hdr + 48, 32) != 0)
         goto out;
-    if (get_u32(buf) != m->npats)
+    if (tm_get_be32(buf) != m->npats)
         goto out;
     engs = tm_xcalloc(m->npats ? m->npats : 1, sizeof(*engs));
     twos = tm_xcalloc(m->npats ? m->npats : 1, sizeof(*twos));
     whys = tm_xcalloc(m->npats ? m->npats : 1, sizeof(*whys));
     for (i = 0, off = 4; i < m->npats; i++) {
         uint32_t wl;
-        if (off + 9 > len || get_u32(buf + off) != m->pats[i].rule ||
+        if (off + 9 > len || tm_get_be32(buf + off) != m->pats[i].rule ||
             (buf[off + 4] & 0x7f) > TM_ENG_PCRE2 ||
             ((buf[off + 4] & 0x80) && (buf[off + 4] & 0x7f) != TM_ENG_PREFILTER))
             goto out;
         engs[i] = (enum tm_engine_kind)(buf[off + 4] & 0x7f);
         twos[i] = (buf[off + 4] & 0x80) != 0;
-        wl = get_u32(buf + off + 5);
+        wl = tm_get_be32(buf + off + 5);
         off += 9;
         if (wl > 1000 || wl > len - off)
             goto out;
         whys[i] = tm_str_make(buf + off, wl);
         off += wl;
     }
-    if (off + 4 > len || get_u32(buf + off) != m->ngroups)
+    if (off + 4 > len || tm_get_be32(buf + off) != m->ngroups)
         goto out;
     off += 4;
     dbs = tm_xcalloc(m->ngroups ? m->ngroups : 1, sizeof(*dbs));
@@ -704,7 +696,7 @@ cache_read(struct tm_matcher *m, const char *dir, const unsigned char key[32])
         uint32_t dl;
         if (off + 4 > len)
             goto out;
-        dl = get_u32(buf + off);
+        dl = tm_get_be32(buf + off);
         off += 4;
         if (dl > len - off)
             goto out;

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/str.h"
 #include "proto/headers.h"
 #include "verdict/verdict.h"
 
@@ -79,21 +80,6 @@ tm_milter_init(struct tm_milter *m, const struct tm_milter_cfg *cfg)
 }
 
 /* ---- small helpers ------------------------------------------------------ */
-
-static uint32_t
-get_u32(const unsigned char *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-
-static void
-put_u32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
-}
 
 /* set_str - replace *dst by a copy of n bytes clipped at max (counted in clipped) */
 static void
@@ -155,7 +141,7 @@ reply(struct tm_milter *m, unsigned char cmd, const struct piece *pc, size_t npc
         m->outcap = cap;
     }
     w = m->out + m->outlen;
-    put_u32(w, (uint32_t)(plen + 1));
+    tm_put_be32(w, (uint32_t)(plen + 1));
     w[4] = cmd;
     w += 5;
     for (i = 0; i < npc; i++) {
@@ -334,9 +320,9 @@ do_optneg(struct tm_milter *m, const unsigned char *p, size_t n)
 
     if (m->negotiated || n < 12)
         return TM_EPROTO;
-    ver = get_u32(p);
-    act = get_u32(p + 4);
-    proto = get_u32(p + 8);
+    ver = tm_get_be32(p);
+    act = tm_get_be32(p + 4);
+    proto = tm_get_be32(p + 8);
     if (ver < 2)
         return TM_EPROTO;
     m->version = ver < MILTER_VERSION ? ver : MILTER_VERSION;
@@ -345,14 +331,14 @@ do_optneg(struct tm_milter *m, const unsigned char *p, size_t n)
     m->protocol = want & proto;
     if (m->cfg.request_macros && (act & TM_SMFIF_SETSYMLIST) && m->version >= 6)
         m->actions |= TM_SMFIF_SETSYMLIST;
-    put_u32(head, m->version);
-    put_u32(head + 4, m->actions);
-    put_u32(head + 8, m->protocol);
+    tm_put_be32(head, m->version);
+    tm_put_be32(head + 4, m->actions);
+    tm_put_be32(head + 8, m->protocol);
     pc[npc].p = head;
     pc[npc++].n = sizeof(head);
     if (m->actions & TM_SMFIF_SETSYMLIST) {
         for (i = 0; i < TM_NELEM(lists); i++) {
-            put_u32(stages[i], lists[i].stage);
+            tm_put_be32(stages[i], lists[i].stage);
             pc[npc].p = stages[i];
             pc[npc++].n = 4;
             pc[npc].p = lists[i].names;
@@ -669,7 +655,7 @@ next_packet(struct tm_milter *m, const unsigned char **p, size_t *n, size_t *ple
             return TM_EAGAIN;
     }
     h = m->in + m->inoff;
-    len = get_u32(h);
+    len = tm_get_be32(h);
     max = (h[4] == TM_SMFIC_BODY || h[4] == TM_SMFIC_BODYEOB) ? m->cfg.max_packet : m->cfg.max_cmd;
     if (len == 0 || (size_t)len - 1 > max)
         return TM_EPROTO;
@@ -835,7 +821,7 @@ reply_header(struct tm_milter *m, unsigned char cmd, uint32_t idx, const char *n
     size_t npc = 0;
 
     if (cmd == TM_SMFIR_CHGHEADER || cmd == TM_SMFIR_INSHEADER) {
-        put_u32(ib, idx);
+        tm_put_be32(ib, idx);
         pc[npc].p = ib;
         pc[npc++].n = 4;
     }
