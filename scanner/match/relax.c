@@ -138,6 +138,30 @@ skip_space(struct rx *x)
     }
 }
 
+/*
+ * posix_end - the index just past a POSIX item "[:name:]" ("[.x.]", "[=x=]")
+ * at j inside a class, or 0 when it is not one: as PCRE2 decides it, a ']'
+ * (or another '[' with the same terminator) before the terminator means a
+ * plain '[' (fuzz_relax: "[[=]#:]]" is the class "[[=]" and, under /x, a
+ * comment).
+ */
+static size_t
+posix_end(const char *p, size_t n, size_t j)
+{
+    char t = p[j + 1];
+    size_t k;
+
+    for (k = j + 2; k < n; k++) {
+        if (p[k] == '\\' && k + 1 < n && (p[k + 1] == ']' || p[k + 1] == '\\'))
+            k++;
+        else if ((p[k] == '[' && k + 1 < n && p[k + 1] == t) || p[k] == ']')
+            return 0;
+        else if (p[k] == t && k + 1 < n && p[k + 1] == ']')
+            return k + 2;
+    }
+    return 0;
+}
+
 /* class_end - the index just past the character class that starts at i */
 static size_t
 class_end(const char *p, size_t n, size_t i)
@@ -152,8 +176,8 @@ class_end(const char *p, size_t n, size_t i)
         if (p[j] == '\\' && j + 1 < n) {
             j += 2;
         } else if (p[j] == '[' && j + 1 < n && (p[j + 1] == ':' || p[j + 1] == '.' || p[j + 1] == '=')) {
-            const char *e = strstr(p + j + 2, ":]");
-            j = e != NULL && (size_t)(e - p) < n ? (size_t)(e - p) + 2 : j + 1;
+            size_t e = posix_end(p, n, j);
+            j = e != 0 ? e : j + 1;
         } else {
             j++;
         }
@@ -258,15 +282,12 @@ group_end(const struct rx *x, size_t i)
     return 0;
 }
 
-/* drop_quant - after a dropped zero-width item: its quantifier goes too,
- * also when /x space or (?#...) comments stand between (fuzz_relax) */
+/* skip_ignorable - /x space and (?#...) comments: what PCRE2 lets stand
+ * between an item, its quantifier and the quantifier's lazy '?' or
+ * possessive '+' (fuzz_relax: "(?=)? ?" under /x) */
 static void
-drop_quant(struct rx *x)
+skip_ignorable(struct rx *x)
 {
-    unsigned long n, m;
-    int unb;
-    size_t l;
-
     for (;;) {
         const char *c;
         skip_space(x);
@@ -276,9 +297,23 @@ drop_quant(struct rx *x)
             break;
         x->i = (size_t)(c - x->p) + 1;
     }
+}
+
+/* drop_quant - after a dropped zero-width item: its quantifier goes too */
+static void
+drop_quant(struct rx *x)
+{
+    unsigned long n, m;
+    int unb;
+    size_t l;
+
+    skip_ignorable(x);
     l = quant_len(x->p + x->i, x->n - x->i, &n, &m, &unb);
     x->i += l;
-    if (l > 0 && x->i < x->n && (x->p[x->i] == '?' || x->p[x->i] == '+'))
+    if (l == 0)
+        return;
+    skip_ignorable(x);
+    if (x->i < x->n && (x->p[x->i] == '?' || x->p[x->i] == '+'))
         x->i++;
 }
 
@@ -458,6 +493,7 @@ tm_re_relax(const char *pat, int extended)
             } else {
                 emit(&x, p, l);
             }
+            skip_ignorable(&x);
             if (x.i < x.n && x.p[x.i] == '?') {
                 emit(&x, "?", 1);
                 x.i++;
