@@ -9,7 +9,11 @@
  * at most 14 bytes per pattern byte; when PCRE2 compiles the pattern, the
  * relaxed form compiles too (unless PCRE2 finds it too large), and when
  * the pattern matches the subject, the relaxed form matches it as well —
- * the property that makes the gate sound. Violations abort().
+ * the property that makes the gate sound. For a "(G){n}" regex,
+ * tm_re_relax_unit's relaxed G is a counted gate: when the regex matches
+ * and no match of the relaxed G is empty, the relaxed G must match with n
+ * or more distinct end offsets (every (start, end) pair is enumerated with
+ * a PCRE2 callout that fails each match). Violations abort().
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,6 +32,68 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static pcre2_match_context *mctx;
 static pcre2_match_data *md;
+
+struct ends {
+    uint8_t *at; /* per subject offset: a match of the unit ends here */
+    int empty;   /* an empty match was seen */
+};
+
+static int
+on_callout(pcre2_callout_block *cb, void *ctx)
+{
+    struct ends *e = ctx;
+
+    e->at[cb->current_position] = 1;
+    if (cb->current_position == cb->start_match)
+        e->empty = 1;
+    return 1; /* fail here: backtrack into every other way to match */
+}
+
+/* check_unit - the counted-gate invariant (see the top) */
+static void
+check_unit(const char *pat, uint32_t opts, const unsigned char *subj, size_t slen)
+{
+    unsigned long need = 0;
+    char *unit = tm_re_relax_unit(pat, (opts & PCRE2_EXTENDED) != 0, &need), *wrapped;
+    pcre2_code *re;
+    pcre2_match_context *cctx;
+    struct ends e;
+    size_t i, n = 0, ulen;
+    int ec, rc;
+    PCRE2_SIZE eo;
+
+    if (unit == NULL)
+        return;
+    TM_ASSERT(need >= 2);
+    ulen = strlen(unit);
+    wrapped = tm_xmalloc(ulen + 16);
+    memcpy(wrapped, "(?:", 3);
+    memcpy(wrapped + 3, unit, ulen);
+    memcpy(wrapped + 3 + ulen, ")(?C1)", 7);
+    re = pcre2_compile((PCRE2_SPTR)wrapped, PCRE2_ZERO_TERMINATED,
+                       (opts & ~PCRE2_EXTENDED) | PCRE2_NO_AUTO_POSSESS | PCRE2_NO_START_OPTIMIZE |
+                           PCRE2_NO_DOTSTAR_ANCHOR,
+                       &ec, &eo, NULL);
+    tm_free(wrapped);
+    tm_free(unit);
+    if (re == NULL)
+        return; /* too large for PCRE2; the superset check above covers compiling */
+    e.at = tm_xcalloc(slen + 1, 1);
+    e.empty = 0;
+    cctx = pcre2_match_context_copy(mctx);
+    if (cctx == NULL)
+        abort();
+    pcre2_set_callout(cctx, on_callout, &e);
+    rc = pcre2_match(re, subj, slen, 0, 0, md, cctx);
+    if (rc == PCRE2_ERROR_NOMATCH && !e.empty) { /* every pair enumerated, none empty */
+        for (i = 0; i <= slen; i++)
+            n += e.at[i];
+        TM_ASSERT(n >= need);
+    }
+    pcre2_match_context_free(cctx);
+    pcre2_code_free(re);
+    tm_free(e.at);
+}
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -87,6 +153,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                   ec == PCRE2_ERROR_HEAP_FAILED);
         if (relaxed != NULL) {
             a = pcre2_match(orig, subj, slen, 0, 0, md, mctx);
+            if (a >= 0)
+                check_unit(pat, opts, subj, slen);
             if (a >= 0) {
                 b = pcre2_match(relaxed, subj, slen, 0, 0, md, mctx);
                 /* a limit on the wider form is no counter-example */

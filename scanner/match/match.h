@@ -9,8 +9,12 @@
  *   prefilter  Hyperscan cannot express it exactly: compiled with
  *              HS_FLAG_PREFILTER into the same database, and each candidate
  *              confirmed with PCRE2;
- *   pcre2      Hyperscan cannot take it even as a prefilter: PCRE2 (JIT)
- *              alone on every piece of the target;
+ *              A regex Hyperscan cannot take even as a prefilter gets a
+ *              relaxed form as its gate (relax.h); "(G){n}" gets the
+ *              relaxed G, and a piece is a candidate only when it matched
+ *              with n distinct ends (a counted gate);
+ *   pcre2      no gate is possible: PCRE2 (JIT) alone on every piece of
+ *              the target;
  *   none       the rule is unsupported (the loader said so, or PCRE2 cannot
  *              compile the pattern either).
  * PCRE2 runs with match and depth limits on every call. The matcher is

@@ -514,3 +514,62 @@ tm_re_relax(const char *pat, int extended)
     x.out.p[x.out.len] = '\0';
     return x.out.p;
 }
+
+/* plain_group - the group at p ("(...") only groups: it asserts nothing and sets no option */
+static int
+plain_group(const char *p, size_t left)
+{
+    if (left < 2 || p[1] != '?')
+        return left >= 2 && p[1] != '*';
+    if (left < 3)
+        return 0;
+    if (p[2] == ':' || p[2] == '>' || p[2] == '\'')
+        return 1;
+    if (p[2] == '<')
+        return left >= 4 && p[3] != '=' && p[3] != '!';
+    return left >= 4 && p[2] == 'P' && p[3] == '<';
+}
+
+char *
+tm_re_relax_unit(const char *pat, int extended, unsigned long *min)
+{
+    struct rx x;
+    size_t start, end, l;
+    unsigned long qn, qm;
+    int unb;
+    char *group, *wide;
+
+    memset(&x, 0, sizeof(x));
+    x.p = pat;
+    x.n = strlen(pat);
+    x.ext = extended;
+    *min = 0;
+    skip_space(&x);
+    start = x.i;
+    /* a plain, capturing, atomic or named group; not a lookaround, comment,
+     * option setting or anything else */
+    if (start >= x.n || pat[start] != '(' || !plain_group(pat + start, x.n - start))
+        return NULL;
+    if ((end = group_end(&x, start)) == 0)
+        return NULL;
+    x.i = end;
+    skip_ignorable(&x);
+    l = quant_len(pat + x.i, x.n - x.i, &qn, &qm, &unb);
+    if (l == 0 || pat[x.i] != '{' || qn < 2)
+        return NULL;
+    x.i += l;
+    skip_ignorable(&x);
+    if (x.i < x.n && (pat[x.i] == '?' || pat[x.i] == '+'))
+        x.i++;
+    skip_ignorable(&x);
+    if (x.i < x.n)
+        return NULL; /* more follows the repeat */
+    group = tm_xmalloc(end - start + 1);
+    memcpy(group, pat + start, end - start);
+    group[end - start] = '\0';
+    wide = tm_re_relax(group, extended);
+    tm_free(group);
+    if (wide != NULL)
+        *min = qn;
+    return wide;
+}

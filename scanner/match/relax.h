@@ -18,4 +18,16 @@
  */
 char *tm_re_relax(const char *pat, int extended);
 
+/*
+ * tm_re_relax_unit - for a regex that is one group repeated at least
+ * twice and nothing else, "(G){n}", "(G){n,}" or "(G){n,m}" with n >= 2
+ * (a lazy or possessive mark allowed), the relaxed form of "(G)" and n in
+ * *min; NULL for any other regex. A match of the regex is n or more
+ * consecutive matches of G, so when G cannot match the empty string the
+ * relaxed form matches with at least n distinct end offsets wherever the
+ * regex matches: a gate that counts them is sound and far narrower than
+ * the relaxed regex, in which the repeat became a '+'.
+ */
+char *tm_re_relax_unit(const char *pat, int extended, unsigned long *min);
+
 #endif

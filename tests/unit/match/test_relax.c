@@ -8,10 +8,16 @@
  * itself: on hand-picked subjects, and (relax_superset_stock) for every
  * regex of SpamAssassin's stock rules over the paragraphs and header lines
  * of the 2002 corpus (TM_TEST_CORPUS, fetched by corpus/fetch).
+ *
+ * tm_re_relax_unit, the repeated group of "(G){n}" for a counted gate: its
+ * strings are hand-derived too, and relax_unit_stock checks the gate as
+ * the matcher compiles it (Hyperscan, no HS_FLAG_SINGLEMATCH) on every
+ * corpus piece the original regex matches: n or more distinct match ends.
  */
 #include "harness.h"
 
 #include <dirent.h>
+#include <hs/hs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +124,49 @@ TM_TEST(relax_refuses)
 struct re2 {
     pcre2_code *orig, *wide;
 };
+
+static void
+check_unit(const char *file, int line, const char *pat, int ext, const char *want,
+           unsigned long want_n)
+{
+    unsigned long n = 99;
+    char *got = tm_re_relax_unit(pat, ext, &n);
+
+    tm_test_str(file, line, pat, got, want, want);
+    if (got != NULL && n != want_n)
+        tm_test_fail(file, line, "%s: repeat count %lu, want %lu", pat, n, want_n);
+    if (got == NULL && n != 0)
+        tm_test_fail(file, line, "%s: no unit, yet count %lu", pat, n);
+    tm_free(got);
+}
+#define UNIT(pat, want, n)   check_unit(__FILE__, __LINE__, pat, 0, want, n)
+#define UNIT_X(pat, want, n) check_unit(__FILE__, __LINE__, pat, 1, want, n)
+
+TM_TEST(relax_unit)
+{
+    UNIT("(?:ab){3}", "(?:ab)", 3);
+    UNIT("(a|b){2,}", "(a|b)", 2);
+    UNIT("(?:a(?=b)c){2,5}", "(?:ac)", 2);
+    UNIT("(?>a{2,9}){4}+", "(?:a+)", 4);
+    UNIT("(?:x){2}?", "(?:x)", 2);
+    UNIT("(?<n>x\\d){3}", "(x\\d)", 3);
+    UNIT("(?P<n>x){2}", "(x)", 2);
+    UNIT("(?'n'x){2}", "(x)", 2);
+    UNIT("(?<=x){2}", NULL, 0);
+    UNIT("(?|a|b){2}", NULL, 0);   /* branch reset */
+    UNIT("(*ACCEPT){2}", NULL, 0);
+    UNIT("(?:ab){1,3}", NULL, 0);  /* one occurrence suffices: no count */
+    UNIT("(?:ab)+", NULL, 0);
+    UNIT("(?:ab){3}c", NULL, 0);   /* more follows the repeat */
+    UNIT("x(?:ab){3}", NULL, 0);
+    UNIT("(?:a)(?:b){3}", NULL, 0);
+    UNIT("(?=a){3}", NULL, 0);     /* a lookaround, not a group */
+    UNIT("(?i:ab){2}", NULL, 0);   /* an option group is left alone */
+    UNIT("(?:a\\Q){2}", NULL, 0); /* the group cannot be relaxed */
+    UNIT("(?:ab{2}", NULL, 0);     /* unbalanced */
+    UNIT_X(" (?: a b ) {2} # end", "(?:ab)", 2);
+    UNIT_X("(?:a) (?#x) {2} ? ", "(?:a)", 2);
+}
 
 /* re2_build - both forms; 0 when there is no relaxed form (or, with
  * changed_only, when it is the pattern itself: trivially a superset) */
@@ -360,6 +409,124 @@ TM_TEST(relax_superset_stock)
     pcre2_match_context_free(mc);
 }
 
+/* --- counted gates of the stock rules over the corpus ------------------------ */
+
+struct ends {
+    unsigned long long last;
+    unsigned long n;
+};
+
+static int
+on_end(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
+       void *ctx)
+{
+    struct ends *e = ctx;
+
+    (void)id;
+    (void)from;
+    (void)flags;
+    if (e->n == 0 || to != e->last)
+        e->n++;
+    e->last = to;
+    return 0;
+}
+
+TM_TEST(relax_unit_stock)
+{
+    const char *corpus = getenv("TM_TEST_CORPUS");
+    const char *paths[1] = {"/usr/share/spamassassin"};
+    static const char *const subdirs[] = {"easy_ham", "hard_ham", "spam"};
+    struct tm_ruleset rs;
+    struct pieces ps = {0};
+    pcre2_match_data *md = pcre2_match_data_create(16, NULL);
+    pcre2_match_context *mc = pcre2_match_context_create(NULL);
+    size_t i, k, units = 0, hits = 0, gated = 0;
+
+    REQUIRE(corpus != NULL);
+    for (i = 0; i < 3; i++) {
+        char dir[4096];
+        if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", corpus, subdirs[i]) >= sizeof(dir))
+            continue;
+        read_dir(&ps, dir);
+    }
+    REQUIRE(ps.n > 1000);
+    memset(&rs, 0, sizeof(rs));
+    (void)tm_rules_load(&rs, paths, 1);
+    REQUIRE(rs.n > 1000);
+    pcre2_set_match_limit(mc, 100000);
+    pcre2_set_depth_limit(mc, 5000);
+    for (i = 0; i < rs.n; i++) {
+        const struct tm_rule *r = &rs.rules[i];
+        unsigned long need = 0;
+        unsigned hf = HS_FLAG_ALLOWEMPTY;
+        uint32_t opts = 0;
+        char *gate;
+        hs_database_t *db = NULL;
+        hs_scratch_t *hs = NULL;
+        hs_compile_error_t *cerr = NULL;
+        pcre2_code *orig;
+        int ec;
+        PCRE2_SIZE eo;
+        if (r->pattern == NULL || r->unsupported || r->type == TM_RULE_META)
+            continue;
+        gate = tm_re_relax_unit(r->pattern, (r->re_flags & TM_RE_X) != 0, &need);
+        if (gate == NULL)
+            continue;
+        opts |= (r->re_flags & TM_RE_I) ? PCRE2_CASELESS : 0;
+        opts |= (r->re_flags & TM_RE_M) ? PCRE2_MULTILINE : 0;
+        opts |= (r->re_flags & TM_RE_S) ? PCRE2_DOTALL : 0;
+        opts |= (r->re_flags & TM_RE_X) ? PCRE2_EXTENDED : 0;
+        hf |= (r->re_flags & TM_RE_I) ? HS_FLAG_CASELESS : 0;
+        hf |= (r->re_flags & TM_RE_M) ? HS_FLAG_MULTILINE : 0;
+        hf |= (r->re_flags & TM_RE_S) ? HS_FLAG_DOTALL : 0;
+        /* as match.c compiles it: exactly when Hyperscan can, else as a prefilter */
+        if (hs_compile(gate, hf, HS_MODE_BLOCK, NULL, &db, &cerr) != HS_SUCCESS) {
+            hs_free_compile_error(cerr);
+            cerr = NULL;
+            if (hs_compile(gate, hf | HS_FLAG_PREFILTER, HS_MODE_BLOCK, NULL, &db, &cerr) !=
+                HS_SUCCESS) {
+                hs_free_compile_error(cerr);
+                tm_free(gate);
+                continue;
+            }
+        }
+        orig = pcre2_compile((PCRE2_SPTR)r->pattern, PCRE2_ZERO_TERMINATED, opts, &ec, &eo, NULL);
+        REQUIRE(hs_alloc_scratch(db, &hs) == HS_SUCCESS);
+        units++;
+        if (orig != NULL)
+            (void)pcre2_jit_compile(orig, PCRE2_JIT_COMPLETE);
+        for (k = 0; orig != NULL && k < ps.n; k++) {
+            struct ends e = {0, 0};
+            CHECK(hs_scan(db, ps.v[k], (unsigned)ps.len[k], 0, hs, on_end, &e) == HS_SUCCESS);
+            if (e.n < need)
+                gated++;
+            if (pcre2_match(orig, (PCRE2_SPTR)ps.v[k], ps.len[k], 0, 0, md, mc) < 0)
+                continue;
+            hits++;
+            if (e.n < need)
+                tm_test_fail(__FILE__, __LINE__,
+                             "%s: the regex matches piece %zu, its counted gate saw %lu of %lu ends",
+                             r->name, k, e.n, need);
+        }
+        pcre2_code_free(orig);
+        hs_free_scratch(hs);
+        hs_free_database(db);
+        tm_free(gate);
+    }
+    printf("# %zu counted gates; %zu matches of the originals checked, %zu pieces gated out\n", units,
+           hits, gated);
+    CHECK(units >= 2); /* __FILL_THIS_FORM_SHORT1 and SHORT2 */
+    CHECK(hits > 0);
+    CHECK(gated > 1000);
+    for (k = 0; k < ps.n; k++)
+        tm_free(ps.v[k]);
+    free(ps.v);   /* checksrc: allow */
+    free(ps.len); /* checksrc: allow */
+    tm_rules_free(&rs);
+    pcre2_match_data_free(md);
+    pcre2_match_context_free(mc);
+}
+
 const struct tm_test tests_relax[] = {
     TM_TEST_ENTRY(relax_anchors),
     TM_TEST_ENTRY(relax_lookarounds),
@@ -370,5 +537,7 @@ const struct tm_test tests_relax[] = {
     TM_TEST_ENTRY(relax_refuses),
     TM_TEST_ENTRY(relax_superset_handpicked),
     TM_TEST_ENTRY(relax_superset_stock),
+    TM_TEST_ENTRY(relax_unit),
+    TM_TEST_ENTRY(relax_unit_stock),
     TM_TEST_END,
 };
