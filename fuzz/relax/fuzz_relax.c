@@ -13,7 +13,9 @@
  * tm_re_relax_unit's relaxed G is a counted gate: when the regex matches
  * and no match of the relaxed G is empty, the relaxed G must match with n
  * or more distinct end offsets (every (start, end) pair is enumerated with
- * a PCRE2 callout that fails each match). Violations abort().
+ * a PCRE2 callout that fails each match). Each top-level item of the
+ * pattern (tm_re_relax_part) must match wherever the pattern does.
+ * Violations abort().
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -47,6 +49,32 @@ on_callout(pcre2_callout_block *cb, void *ctx)
     if (cb->current_position == cb->start_match)
         e->empty = 1;
     return 1; /* fail here: backtrack into every other way to match */
+}
+
+/* check_parts - every item's relaxed form matches where the pattern matched */
+static void
+check_parts(const char *pat, uint32_t opts, const unsigned char *subj, size_t slen)
+{
+    size_t count = 0, k;
+
+    tm_free(tm_re_relax_part(pat, (opts & PCRE2_EXTENDED) != 0, SIZE_MAX, &count));
+    for (k = 0; k < count && k < 16; k++) {
+        char *part = tm_re_relax_part(pat, (opts & PCRE2_EXTENDED) != 0, k, &count);
+        pcre2_code *re;
+        int ec, b;
+        PCRE2_SIZE eo;
+        if (part == NULL)
+            continue;
+        re = pcre2_compile((PCRE2_SPTR)part, PCRE2_ZERO_TERMINATED, opts & ~PCRE2_EXTENDED, &ec,
+                           &eo, NULL);
+        TM_ASSERT(re != NULL || ec == PCRE2_ERROR_PATTERN_TOO_LARGE || ec == PCRE2_ERROR_HEAP_FAILED);
+        tm_free(part);
+        if (re == NULL)
+            continue;
+        b = pcre2_match(re, subj, slen, 0, 0, md, mctx);
+        TM_ASSERT(b >= 0 || b == PCRE2_ERROR_MATCHLIMIT || b == PCRE2_ERROR_DEPTHLIMIT);
+        pcre2_code_free(re);
+    }
 }
 
 /* check_unit - the counted-gate invariant (see the top) */
@@ -153,8 +181,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                   ec == PCRE2_ERROR_HEAP_FAILED);
         if (relaxed != NULL) {
             a = pcre2_match(orig, subj, slen, 0, 0, md, mctx);
-            if (a >= 0)
+            if (a >= 0) {
                 check_unit(pat, opts, subj, slen);
+                check_parts(pat, opts, subj, slen);
+            }
             if (a >= 0) {
                 b = pcre2_match(relaxed, subj, slen, 0, 0, md, mctx);
                 /* a limit on the wider form is no counter-example */

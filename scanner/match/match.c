@@ -43,7 +43,7 @@
 #include "text/text.h"
 #include "url/collect.h"
 
-#define MATCH_FORMAT      "tamis-match-9" /* bump when engine choice or layout changes */
+#define MATCH_FORMAT      "tamis-match-10" /* bump when engine choice or layout changes */
 #define CACHE_MAGIC       "TAMISHS1"
 #define MAX_DEMOTIONS     10000
 #define EXPLAIN_MAX_TEXT  200
@@ -52,6 +52,8 @@
 #define DEFAULT_COMPILE_S 600ul
 #define BIG_PATTERN       2000 /* bytes of regex text */
 #define TWO_GATE_MIN      1000 /* prefilters this long get a second, relaxed gate */
+#define PART_GATE_MAX_ITEMS 64 /* top-level items tried for a gate of one item */
+#define PART_GATE_MIN_WIDTH 4  /* bytes: a shorter item gates too little */
 #define SEEN_MAIN         1u   /* scan_ctx.seen bits: the pattern's gate matched */
 #define SEEN_SECOND       2u   /* its second gate matched */
 
@@ -351,13 +353,50 @@ counted_gate(struct pat *p, const struct tm_rule *r, const char *first)
  * Before this, the 14 such rules of the stock set ran PCRE2 on every
  * paragraph: 37% of the instructions of a scan (callgrind, issue 10).
  */
+/*
+ * part_gate - a regex too large for Hyperscan even relaxed gets one of its
+ * top-level items as the gate (relax.h: tm_re_relax_part): the one with
+ * the longest shortest match that Hyperscan takes. The stock
+ * __YOUR_PASSWORD (37 kB of ReplaceTags letter classes) ran PCRE2 on
+ * every paragraph; its gate is now its last item, PASSWORD or PSWD.
+ */
+static int
+part_gate(struct pat *p, const struct tm_rule *r, const char *first)
+{
+    size_t k, count = 0, best_k = 0;
+    unsigned best = 0;
+    int ext = (r->re_flags & TM_RE_X) != 0;
+    char *gate;
+
+    tm_free(tm_re_relax_part(r->pattern, ext, SIZE_MAX, &count));
+    for (k = 0; k < count && k < PART_GATE_MAX_ITEMS; k++) {
+        unsigned minw = 0;
+        if ((gate = tm_re_relax_part(r->pattern, ext, k, &count)) == NULL)
+            continue;
+        if (gate_info(gate, r, 1, &minw) && minw > best) {
+            best = minw;
+            best_k = k;
+        }
+        tm_free(gate);
+    }
+    if (best < PART_GATE_MIN_WIDTH)
+        return 0;
+    p->gate = tm_re_relax_part(r->pattern, ext, best_k, &count);
+    p->eng = TM_ENG_PREFILTER;
+    set_why(p, "Hyperscan prefilter of one item of the regex (the most selective one "
+               "Hyperscan takes), confirmed by PCRE2", first);
+    return 1;
+}
+
 static void
 relaxed_gate(struct pat *p, const struct tm_rule *r, const char *first)
 {
     if (counted_gate(p, r, first))
         return;
-    if ((p->gate = relaxed_prefilter(r, 0)) == NULL)
+    if ((p->gate = relaxed_prefilter(r, 0)) == NULL) {
+        (void)part_gate(p, r, first);
         return;
+    }
     p->eng = TM_ENG_PREFILTER;
     set_why(p, "Hyperscan prefilter of a relaxed form (anchors, lookarounds, "
                "back-references and large repeats widened), confirmed by PCRE2", first);

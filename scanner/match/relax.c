@@ -162,6 +162,8 @@ posix_end(const char *p, size_t n, size_t j)
     return 0;
 }
 
+static size_t escape_len(const char *p, size_t n, size_t i);
+
 /* class_end - the index just past the character class that starts at i */
 static size_t
 class_end(const char *p, size_t n, size_t i)
@@ -174,7 +176,11 @@ class_end(const char *p, size_t n, size_t i)
         j++;
     while (j < n && p[j] != ']') {
         if (p[j] == '\\' && j + 1 < n) {
-            j += 2;
+            /* \c] is one escape (fuzz_relax); \Q..\E quoting in a class is refused */
+            size_t l = escape_len(p, n, j);
+            if (l == 0 || p[j + 1] == 'Q' || p[j + 1] == 'E')
+                return 0;
+            j += l;
         } else if (p[j] == '[' && j + 1 < n && (p[j + 1] == ':' || p[j + 1] == '.' || p[j + 1] == '=')) {
             size_t e = posix_end(p, n, j);
             j = e != 0 ? e : j + 1;
@@ -571,5 +577,90 @@ tm_re_relax_unit(const char *pat, int extended, unsigned long *min)
     tm_free(group);
     if (wide != NULL)
         *min = qn;
+    return wide;
+}
+
+/*
+ * item_end - the end of the top-level item at x->i (an atom and its
+ * quantifier, with any lazy or possessive mark), or 0 when the item is
+ * '|', an option setting, a backtracking verb or malformed
+ */
+static size_t
+item_end(struct rx *x)
+{
+    const char *p = x->p + x->i;
+    size_t left = x->n - x->i, e, l;
+    unsigned long qn, qm;
+    int unb;
+
+    switch (p[0]) {
+    case '|':
+    case ')':
+        return 0;
+    case '\\':
+        e = x->i + ((l = backref_len(x->p, x->n, x->i)) > 0 ? l : escape_len(x->p, x->n, x->i));
+        if (e == x->i || (left >= 2 && (p[1] == 'Q' || p[1] == 'E')))
+            return 0;
+        break;
+    case '[':
+        if ((e = class_end(x->p, x->n, x->i)) == 0)
+            return 0;
+        break;
+    case '(':
+        /* (?i) and (?i-s) change what follows; (?#..) is skipped as space */
+        if (left >= 2 && (p[1] == '*' ||
+                          (p[1] == '?' && !plain_group(p, left) && left >= 3 && p[2] != '=' &&
+                           p[2] != '!' && !(p[2] == '<' && left >= 4 && (p[3] == '=' || p[3] == '!')))))
+            return 0;
+        if ((e = group_end(x, x->i)) == 0)
+            return 0;
+        break;
+    default:
+        e = x->i + 1;
+    }
+    x->i = e;
+    skip_ignorable(x);
+    l = quant_len(x->p + x->i, x->n - x->i, &qn, &qm, &unb);
+    if (l > 0) {
+        x->i += l;
+        skip_ignorable(x);
+        if (x->i < x->n && (x->p[x->i] == '?' || x->p[x->i] == '+'))
+            x->i++;
+    }
+    return x->i;
+}
+
+char *
+tm_re_relax_part(const char *pat, int extended, size_t k, size_t *count)
+{
+    struct rx x;
+    size_t n = 0, from = 0, to = 0;
+    char *item, *wide;
+
+    memset(&x, 0, sizeof(x));
+    x.p = pat;
+    x.n = strlen(pat);
+    x.ext = extended;
+    *count = 0;
+    skip_ignorable(&x);
+    while (x.i < x.n) {
+        size_t start = x.i, end = item_end(&x);
+        if (end == 0)
+            return NULL;
+        if (n == k) {
+            from = start;
+            to = end;
+        }
+        n++;
+        skip_ignorable(&x);
+    }
+    *count = n;
+    if (k >= n)
+        return NULL;
+    item = tm_xmalloc(to - from + 1);
+    memcpy(item, pat + from, to - from);
+    item[to - from] = '\0';
+    wide = tm_re_relax(item, extended);
+    tm_free(item);
     return wide;
 }

@@ -11,6 +11,8 @@
 #ifndef TM_MATCH_RELAX_H
 #define TM_MATCH_RELAX_H
 
+#include <stddef.h>
+
 /*
  * tm_re_relax - the relaxed form of pat (PCRE syntax; extended: the /x
  * flag is on, and the result is not /x), heap-allocated (tm_free), or
@@ -29,5 +31,17 @@ char *tm_re_relax(const char *pat, int extended);
  * the relaxed regex, in which the repeat became a '+'.
  */
 char *tm_re_relax_unit(const char *pat, int extended, unsigned long *min);
+
+/*
+ * tm_re_relax_part - the relaxed form of item k (from 0: an atom with its
+ * quantifier) of a regex that is a concatenation at its top level, and
+ * the number of items in *count; NULL when k >= *count, or for a regex
+ * with a top-level '|' or an option setting such as "(?i)" (it would
+ * change the items after it). Wherever the regex matches, each of its
+ * items matches a part of that match, in the same context: a gate made of
+ * one item is sound. For a regex too large for Hyperscan even relaxed
+ * (the stock __YOUR_PASSWORD is 37 kB), one selective item makes a gate.
+ */
+char *tm_re_relax_part(const char *pat, int extended, size_t k, size_t *count);
 
 #endif

@@ -168,6 +168,48 @@ TM_TEST(relax_unit)
     UNIT_X("(?:a) (?#x) {2} ? ", "(?:a)", 2);
 }
 
+static void
+check_part(const char *file, int line, const char *pat, int ext, size_t k, const char *want,
+           size_t want_count)
+{
+    size_t count = 99;
+    char *got = tm_re_relax_part(pat, ext, k, &count);
+
+    tm_test_str(file, line, pat, got, want, want);
+    if (count != want_count)
+        tm_test_fail(file, line, "%s: %zu items, want %zu", pat, count, want_count);
+    tm_free(got);
+}
+#define PART(pat, k, want, n)   check_part(__FILE__, __LINE__, pat, 0, k, want, n)
+#define PART_X(pat, k, want, n) check_part(__FILE__, __LINE__, pat, 1, k, want, n)
+
+TM_TEST(relax_part)
+{
+    /* (?:^|\s) y o u r \s (?:pass|pswd): 7 items */
+    PART("(?:^|\\s)your\\s(?:pass|pswd)", 0, "(?:|\\s)", 7);
+    PART("(?:^|\\s)your\\s(?:pass|pswd)", 1, "y", 7);
+    PART("(?:^|\\s)your\\s(?:pass|pswd)", 5, "\\s", 7);
+    PART("(?:^|\\s)your\\s(?:pass|pswd)", 6, "(?:pass|pswd)", 7);
+    PART("(?:^|\\s)your\\s(?:pass|pswd)", 7, NULL, 7);
+    PART("a{2,}?[bc]+\\d{1,3}x*", 0, "a+?", 4);
+    PART("a{2,}?[bc]+\\d{1,3}x*", 2, "\\d+", 4);
+    PART("(\\w+) \\1", 2, "(?:[\\s\\S]*)", 3);
+    PART("a(?=b)c", 1, NULL, 3); /* the lookahead relaxes to nothing */
+    PART("a(?=b)c", 2, "c", 3);
+    PART("^a$", 0, "^", 3);
+    PART("^a$", 2, "$", 3);
+    PART("\\x41\\0", 1, "\\x{00}", 2);
+    PART("ab|cd", 0, NULL, 0);     /* a top-level alternation */
+    PART("a(?i)b", 0, NULL, 0);    /* an option setting changes what follows */
+    PART("a(?i:b)", 1, NULL, 0);   /* option groups are refused too */
+    PART("a(*SKIP)b", 0, NULL, 0);
+    PART("a\\Qb\\E", 0, NULL, 0);
+    PART("a(b", 0, NULL, 0);
+    PART("[\\c]]x", 1, "x", 2);  /* \c] is one escape: the class is [\c]] (fuzz_relax) */
+    PART("[\\E]]x", 0, NULL, 0); /* \Q..\E in a class is refused (fuzz_relax) */
+    PART_X("a # comment\n (?#c) b {2} + c", 1, "b+", 3); /* {2} widened, possessive + dropped */
+}
+
 /* re2_build - both forms; 0 when there is no relaxed form (or, with
  * changed_only, when it is the pattern itself: trivially a superset) */
 static int
@@ -409,6 +451,94 @@ TM_TEST(relax_superset_stock)
     pcre2_match_context_free(mc);
 }
 
+/* --- one-item gates of the large stock rules over the corpus -------------------- */
+
+TM_TEST(relax_part_stock)
+{
+    const char *corpus = getenv("TM_TEST_CORPUS");
+    const char *paths[1] = {"/usr/share/spamassassin"};
+    static const char *const subdirs[] = {"easy_ham", "hard_ham", "spam"};
+    struct tm_ruleset rs;
+    struct pieces ps = {0};
+    pcre2_match_data *md = pcre2_match_data_create(16, NULL);
+    pcre2_match_context *mc = pcre2_match_context_create(NULL);
+    size_t i, k, j, parts = 0, hits = 0;
+
+    REQUIRE(corpus != NULL);
+    for (i = 0; i < 3; i++) {
+        char dir[4096];
+        if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", corpus, subdirs[i]) >= sizeof(dir))
+            continue;
+        read_dir(&ps, dir);
+    }
+    REQUIRE(ps.n > 1000);
+    memset(&rs, 0, sizeof(rs));
+    (void)tm_rules_load(&rs, paths, 1);
+    REQUIRE(rs.n > 1000);
+    pcre2_set_match_limit(mc, 100000);
+    pcre2_set_depth_limit(mc, 5000);
+    for (i = 0; i < rs.n; i++) {
+        const struct tm_rule *r = &rs.rules[i];
+        uint32_t opts = 0;
+        size_t count = 0;
+        pcre2_code *orig, **wide;
+        int ec;
+        PCRE2_SIZE eo;
+        /* the regexes large enough for match.c to look for a one-item gate */
+        if (r->pattern == NULL || r->unsupported || r->type == TM_RULE_META ||
+            strlen(r->pattern) < 2000)
+            continue;
+        tm_free(tm_re_relax_part(r->pattern, (r->re_flags & TM_RE_X) != 0, SIZE_MAX, &count));
+        if (count == 0)
+            continue;
+        opts |= (r->re_flags & TM_RE_I) ? PCRE2_CASELESS : 0;
+        opts |= (r->re_flags & TM_RE_M) ? PCRE2_MULTILINE : 0;
+        opts |= (r->re_flags & TM_RE_S) ? PCRE2_DOTALL : 0;
+        orig = pcre2_compile((PCRE2_SPTR)r->pattern, PCRE2_ZERO_TERMINATED,
+                             opts | ((r->re_flags & TM_RE_X) ? PCRE2_EXTENDED : 0), &ec, &eo, NULL);
+        if (orig == NULL)
+            continue;
+        (void)pcre2_jit_compile(orig, PCRE2_JIT_COMPLETE);
+        wide = tm_xcalloc(count, sizeof(*wide));
+        for (j = 0; j < count; j++) {
+            char *g = tm_re_relax_part(r->pattern, (r->re_flags & TM_RE_X) != 0, j, &count);
+            if (g != NULL)
+                wide[j] = pcre2_compile((PCRE2_SPTR)g, PCRE2_ZERO_TERMINATED, opts, &ec, &eo, NULL);
+            if (wide[j] != NULL) {
+                (void)pcre2_jit_compile(wide[j], PCRE2_JIT_COMPLETE);
+                parts++;
+            }
+            tm_free(g);
+        }
+        for (k = 0; k < ps.n; k++) {
+            if (pcre2_match(orig, (PCRE2_SPTR)ps.v[k], ps.len[k], 0, 0, md, mc) < 0)
+                continue;
+            hits++;
+            for (j = 0; j < count; j++)
+                if (wide[j] != NULL &&
+                    pcre2_match(wide[j], (PCRE2_SPTR)ps.v[k], ps.len[k], 0, 0, md, mc) < 0)
+                    tm_test_fail(__FILE__, __LINE__,
+                                 "%s: the regex matches piece %zu, its item %zu does not", r->name,
+                                 k, j);
+        }
+        for (j = 0; j < count; j++)
+            pcre2_code_free(wide[j]);
+        tm_free(wide);
+        pcre2_code_free(orig);
+    }
+    printf("# %zu items of regexes of 2000+ bytes; %zu matches of the originals checked\n", parts,
+           hits);
+    CHECK(parts > 50);
+    CHECK(hits > 10);
+    for (k = 0; k < ps.n; k++)
+        tm_free(ps.v[k]);
+    free(ps.v);   /* checksrc: allow */
+    free(ps.len); /* checksrc: allow */
+    tm_rules_free(&rs);
+    pcre2_match_data_free(md);
+    pcre2_match_context_free(mc);
+}
+
 /* --- counted gates of the stock rules over the corpus ------------------------ */
 
 struct ends {
@@ -539,5 +669,7 @@ const struct tm_test tests_relax[] = {
     TM_TEST_ENTRY(relax_superset_stock),
     TM_TEST_ENTRY(relax_unit),
     TM_TEST_ENTRY(relax_unit_stock),
+    TM_TEST_ENTRY(relax_part),
+    TM_TEST_ENTRY(relax_part_stock),
     TM_TEST_END,
 };
