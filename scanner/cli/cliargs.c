@@ -25,6 +25,7 @@ tm_cli_args_option(struct tm_cli_args *sa, int argc, char **argv, int *i)
         sa->pretty = 1;
     } else if (strcmp(a, "--explain") == 0) {
         sa->explain = 1;
+        sa->so.cfg.early_exit = 0; /* explaining shows every rule's hits */
     } else if (strcmp(a, "--all-hits") == 0) {
         sa->all_hits = 1;
     } else if (strcmp(a, "--no-cache") == 0) {
@@ -35,6 +36,8 @@ tm_cli_args_option(struct tm_cli_args *sa, int argc, char **argv, int *i)
         sa->no_av = 1;
     } else if (strcmp(a, "--av-all-parts") == 0) {
         sa->av_all = 1;
+    } else if (strcmp(a, "--no-early-exit") == 0) {
+        sa->so.cfg.early_exit = 0;
     } else if (strcmp(a, "--dns") == 0) {
         sa->so.dns = 1;
     } else if (strcmp(a, "--dkim-sign-all") == 0) {

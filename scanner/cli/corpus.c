@@ -1732,6 +1732,7 @@ tamis_corpus_main(int argc, char **argv)
 
     memset(&run, 0, sizeof(run));
     tm_cli_args_init(&o->sa);
+    o->sa.so.cfg.early_exit = 0; /* rule statistics need every rule's hits */
     o->list = 20;
     o->fo.lambda = -1; /* chosen on the held-out split unless --fit-lambda */
     o->fo.min_hits = 3; /* a rule hit by fewer training messages keeps its score */

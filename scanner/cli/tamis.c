@@ -46,7 +46,7 @@ usage(FILE *f)
           "                  [--explain]"
           " [--all-hits] [--action NAME=SCORE]... [--cache DIR | --no-cache]\n"
           "                  [--url-blocklist FILE]... [--url-allowlist FILE]...\n"
-          "                  [--av-db PATH | --no-av] [--av-all-parts]\n"
+          "                  [--av-db PATH | --no-av] [--av-all-parts] [--no-early-exit]\n"
           "                  [--dns-zone FILE | --dns [--dns-servers IP[:PORT],...]]\n"
           "                  [--ip IP] [--helo NAME] [--mail-from ADDR] [--rcpt ADDR]...\n"
           "                  [--user NAME] [--authserv-id NAME] [--sender-domains FILE]\n"
@@ -83,7 +83,11 @@ usage(FILE *f)
           "--av-db     ClamAV database directory or file for attachments (default:\n"
           "            /var/lib/clamav from freshclam, else the test signatures in the\n"
           "            rules' av/ directory); --no-av scans no attachments;\n"
-          "            --av-all-parts scans text parts too\n",
+          "            --av-all-parts scans text parts too\n"
+          "--no-early-exit  run every rule even when ClamAV, sender authentication or a\n"
+          "            URL list already made reject certain (by default the regex and\n"
+          "            meta rules are then skipped: \"early_exit\" in the JSON says why;\n"
+          "            --explain and tamis corpus never skip)\n",
           f);
     fputs("--dns-zone  check sender authentication (SPF, DKIM, ARC, DMARC) answering DNS from\n"
           "            a zone file (offline); --dns asks real DNS (resolv.conf or\n"

@@ -100,6 +100,9 @@ static const struct key keys[] = {
     {"arc_seal", K_STR, F(arc_seal), S(arc_seal), 0, 0, 0, NULL,
      "'DOMAIN SELECTOR KEYFILE': add an ARC set (RFC 8617) to mail passed on, with this "
      "relay's results; needs dns or dns_zone; empty: no sealing"},
+    {"early_exit", K_BOOL, F(verdict.early_exit), 0, 0, 0, 1, NULL,
+     "skip the regex and meta rules once the eval rules (ClamAV, sender authentication, "
+     "URL lists) make reject, or the strongest action possible, certain"},
     {"undecided_action", K_ACTION, 0, 0, 0, 0, 0, NULL,
      "what the relay gets when Tamis cannot decide (scan error, AV error, overload, "
      "deadline): soft_reject (tempfail), no_action, ..."},

@@ -1338,6 +1338,18 @@ exists_kind(const struct tm_rule *r)
 }
 
 tm_rc
+tm_match_result_init(const struct tm_matcher *m, struct tm_task *t, int explain,
+                     struct tm_match_result *res)
+{
+    size_t n = m->rs->n ? m->rs->n : 1;
+
+    memset(res, 0, sizeof(*res));
+    res->hits = tm_arena_calloc(t->arena, n, sizeof(*res->hits));
+    res->where = explain ? tm_arena_calloc(t->arena, n, sizeof(*res->where)) : NULL;
+    return res->hits == NULL || (explain && res->where == NULL) ? TM_ENOMEM : TM_OK;
+}
+
+tm_rc
 tm_match_scan(const struct tm_matcher *m, struct tm_match_scratch *s, struct tm_task *t,
               int explain, struct tm_match_result *res)
 {
@@ -1345,11 +1357,9 @@ tm_match_scan(const struct tm_matcher *m, struct tm_match_scratch *s, struct tm_
     size_t gi, i, k;
     const struct tm_ruleset *rs = m->rs;
 
-    res->hits = tm_arena_calloc(t->arena, rs->n ? rs->n : 1, sizeof(*res->hits));
-    res->opts = NULL;
-    res->where = explain ? tm_arena_calloc(t->arena, rs->n ? rs->n : 1, sizeof(*res->where)) : NULL;
+    (void)explain; /* res->where, from tm_match_result_init, says it */
     c.seen = tm_arena_calloc(t->arena, m->npats ? m->npats : 1, 1);
-    if (res->hits == NULL || c.seen == NULL || (explain && res->where == NULL))
+    if (res->hits == NULL || c.seen == NULL)
         return TM_ENOMEM;
     c.m = m;
     c.s = s;

@@ -95,11 +95,20 @@ struct tm_match_result {
     uint32_t *hits; /* per rule: match count (1 for a plain hit), 0 = no hit */
     struct tm_match_where *where; /* per rule when explaining, else NULL */
     struct tm_match_hitopts *opts; /* per rule, or NULL when no rule gave options */
+    int skipped; /* the regex rules did not run (an early exit): metas are not evaluated */
 };
 
 /*
- * tm_match_scan - run every regex rule over the task's targets. The result
- * arrays are allocated in the task arena, one slot per rule of the set.
+ * tm_match_result_init - the result arrays of a task, all zero, in the task
+ * arena (one slot per rule of the set); the eval rules and then
+ * tm_match_scan fill them.
+ */
+tm_rc tm_match_result_init(const struct tm_matcher *m, struct tm_task *t, int explain,
+                           struct tm_match_result *res);
+
+/*
+ * tm_match_scan - run every regex rule over the task's targets, into res
+ * (from tm_match_result_init; other rules' slots are left as they are).
  */
 tm_rc tm_match_scan(const struct tm_matcher *m, struct tm_match_scratch *s, struct tm_task *t,
                     int explain, struct tm_match_result *res);

@@ -81,6 +81,10 @@ verdict_json(const struct tm_report_opts *o, struct tm_json *j)
 
     tm_json_key(j, "action");
     tm_json_str(j, tm_action_name(v->action));
+    if (v->early_exit != NULL) {
+        tm_json_key(j, "early_exit");
+        tm_json_str(j, v->early_exit);
+    }
     if (v->forced_by != NULL) {
         tm_json_key(j, "forced_by");
         tm_json_str(j, v->forced_by);

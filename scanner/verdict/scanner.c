@@ -398,10 +398,18 @@ tm_scanner_scan_env(const struct tm_scanner *sc, struct tm_match_scratch *ms, st
             return undecided_scan(sc, t, rc, v);
     }
     if (sc->has_rules && sc->matcher != NULL) {
-        if ((rc = tm_match_scan(sc->matcher, ms, t, explain, &res)) != TM_OK ||
-            (rc = tm_evals_run(sc->evals, &sc->env, t, &res)) != TM_OK ||
+        const char *early = NULL;
+        /* evals first: they read the task, never other rules' hits */
+        if ((rc = tm_match_result_init(sc->matcher, t, explain, &res)) != TM_OK ||
+            (rc = tm_evals_run(sc->evals, &sc->env, t, &res)) != TM_OK)
+            return undecided_scan(sc, t, rc, v);
+        if (sc->cfg.early_exit)
+            early = tm_verdict_early(sc->scorer, t, &res, &sc->cfg);
+        res.skipped = early != NULL;
+        if ((early == NULL && (rc = tm_match_scan(sc->matcher, ms, t, explain, &res)) != TM_OK) ||
             (rc = tm_verdict_compute(sc->scorer, t, &res, &sc->cfg, v)) != TM_OK)
             return undecided_scan(sc, t, rc, v);
+        v->early_exit = early;
     }
     if (rep != NULL && (rc = undecided_av(sc, t, rep, v)) != TM_OK)
         return rc;

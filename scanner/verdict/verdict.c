@@ -61,6 +61,8 @@ struct tm_scorer {
     size_t nmetas;
     int32_t *rule2meta; /* per rule: meta index or -1 */
     double *scores;     /* per rule */
+    double least_rest;  /* the least score the regex and meta rules can add (early exit) */
+    int max_forced;     /* the strongest force_action of a scored rule, or -1 */
 };
 
 static const char *const action_names[TM_ACT__COUNT] = {
@@ -99,6 +101,7 @@ tm_verdict_cfg_default(struct tm_verdict_cfg *c)
     c->threshold[TM_ACT_DISCARD] = -1;
     c->required_from_rules = 1;
     c->undecided = TM_ACT_SOFT_REJECT;
+    c->early_exit = 1;
 }
 
 /* ---- meta expression parser ---------------------------------------------- */
@@ -392,6 +395,97 @@ active(const struct tm_scorer *s, size_t i)
     return s->scores[i] != 0 || strncmp(s->rs->rules[i].name, "__", 2) == 0;
 }
 
+/* scored - a hit on rule i adds to the score (a __sub-rule or a zero score does not) */
+static int
+scored(const struct tm_scorer *s, size_t i)
+{
+    return s->scores[i] != 0 && strncmp(s->rs->rules[i].name, "__", 2) != 0;
+}
+
+/*
+ * early_bounds - for tm_verdict_early: the least the rules decided after the
+ * evals (regex, exists and meta rules) can add to a score, and the strongest
+ * action a rule forces. A multiple rule scores once per hit, up to its
+ * maxhits (the matcher counts at most 1000 otherwise).
+ */
+static void
+early_bounds(struct tm_scorer *s)
+{
+    size_t i;
+
+    s->least_rest = 0;
+    s->max_forced = -1;
+    for (i = 0; i < s->rs->n; i++) {
+        const struct tm_rule *r = &s->rs->rules[i];
+        int fa = r->force_action != NULL ? tm_action_parse(r->force_action) : -1;
+        if (!scored(s, i) || r->unsupported)
+            continue;
+        if (fa > s->max_forced)
+            s->max_forced = fa;
+        if (r->eval == NULL && s->scores[i] < 0)
+            s->least_rest += s->scores[i] *
+                             ((r->tflags & TM_TF_MULTIPLE) ? (r->maxhits ? r->maxhits : 1000) : 1);
+    }
+}
+
+/* threshold_of - the score at which action a starts, or < 0 when it has none */
+static double
+threshold_of(const struct tm_ruleset *rs, const struct tm_verdict_cfg *cfg, int a)
+{
+    double req;
+
+    if (a != TM_ACT_ADD_HEADER)
+        return cfg->threshold[a];
+    req = cfg->required_from_rules && rs->has_required_score ? rs->required_score
+                                                             : cfg->threshold[TM_ACT_ADD_HEADER];
+    return req <= 0 ? 5.0 : req;
+}
+
+const char *
+tm_verdict_early(const struct tm_scorer *s, struct tm_task *t, const struct tm_match_result *res,
+                 const struct tm_verdict_cfg *cfg)
+{
+    const struct tm_ruleset *rs = s->rs;
+    double known = 0;
+    int a, act = TM_ACT_NONE, best = s->max_forced;
+    const char *by = NULL;
+    size_t i;
+    char buf[200];
+
+    for (a = TM_ACT_ADD_HEADER; a < TM_ACT__COUNT; a++)
+        if (threshold_of(rs, cfg, a) >= 0 && a > best)
+            best = a;
+    if (best < TM_ACT_REJECT)
+        return NULL;
+    for (i = 0; i < rs->n; i++) {
+        const struct tm_rule *r = &rs->rules[i];
+        int fa;
+        if (!res->hits[i] || !scored(s, i))
+            continue;
+        known += s->scores[i] * ((r->tflags & TM_TF_MULTIPLE) ? res->hits[i] : 1);
+        fa = r->force_action != NULL ? tm_action_parse(r->force_action) : -1;
+        if (fa > act) {
+            act = fa;
+            by = r->name;
+        }
+    }
+    for (a = TM_ACT_ADD_HEADER; a < TM_ACT__COUNT; a++) {
+        double th = threshold_of(rs, cfg, a);
+        if (th >= 0 && known + s->least_rest >= th && a > act) {
+            act = a;
+            by = NULL;
+        }
+    }
+    if (act < best)
+        return NULL;
+    if (by != NULL)
+        snprintf(buf, sizeof(buf), "%s forces %s", by, tm_action_name((enum tm_action)act));
+    else
+        snprintf(buf, sizeof(buf), "score %.2f, at least %.2f whatever the other rules add: %s",
+                 known, known + s->least_rest, tm_action_name((enum tm_action)act));
+    return tm_arena_strdup(t->arena, buf);
+}
+
 tm_rc
 tm_scorer_build(const struct tm_ruleset *rs, const uint8_t *runnable, struct tm_scorer **out)
 {
@@ -511,6 +605,7 @@ tm_scorer_build(const struct tm_ruleset *rs, const uint8_t *runnable, struct tm_
     tm_free(ndeps);
     tm_free(state);
     tm_free(all);
+    early_bounds(s);
     *out = s;
     return TM_OK;
 }
@@ -621,7 +716,7 @@ tm_verdict_compute(const struct tm_scorer *s, struct tm_task *t, struct tm_match
     for (i = 0; i < rs->n; i++)
         if (res->hits[i] && !active(s, i))
             res->hits[i] = 0;
-    for (i = 0; i < s->nmetas; i++) {
+    for (i = 0; i < s->nmetas && !res->skipped; i++) {
         const struct meta *m = &s->metas[i];
         if (m->ok && active(s, m->rule))
             res->hits[m->rule] = eval(m, res->hits) != 0 ? 1 : 0;
@@ -629,8 +724,7 @@ tm_verdict_compute(const struct tm_scorer *s, struct tm_task *t, struct tm_match
     for (i = 0; i < rs->n; i++)
         if (res->hits[i]) {
             nall++;
-            if (s->scores[i] != 0 && strncmp(rs->rules[i].name, "__", 2) != 0)
-                n++;
+            n += (size_t)scored(s, i);
         }
     out->syms = tm_arena_calloc(t->arena, n ? n : 1, sizeof(*out->syms));
     out->all_hits = tm_arena_calloc(t->arena, nall ? nall : 1, sizeof(*out->all_hits));
@@ -647,7 +741,7 @@ tm_verdict_compute(const struct tm_scorer *s, struct tm_task *t, struct tm_match
         out->all_rules[out->nall] = (uint32_t)i;
         out->all_counts[out->nall] = res->hits[i];
         out->all_hits[out->nall++] = r->name;
-        if (s->scores[i] == 0 || strncmp(r->name, "__", 2) == 0)
+        if (!scored(s, i))
             continue;
         y = &out->syms[out->n++];
         y->name = r->name;
@@ -666,16 +760,12 @@ tm_verdict_compute(const struct tm_scorer *s, struct tm_task *t, struct tm_match
         out->score += y->score;
     }
     qsort(out->syms, out->n, sizeof(*out->syms), cmp_sym);
-    out->required = cfg->required_from_rules && rs->has_required_score
-                        ? rs->required_score
-                        : cfg->threshold[TM_ACT_ADD_HEADER];
-    if (out->required <= 0)
-        out->required = 5.0;
+    out->required = threshold_of(rs, cfg, TM_ACT_ADD_HEADER);
     /* Round first: a sum shown as 5.0 must not miss a 5.0 threshold by 1e-15. */
     out->score = round(out->score * 1000) / 1000;
     out->action = TM_ACT_NONE;
     for (a = TM_ACT_ADD_HEADER; a < TM_ACT__COUNT; a++) {
-        double th = a == TM_ACT_ADD_HEADER ? out->required : cfg->threshold[a];
+        double th = threshold_of(rs, cfg, a);
         if (th >= 0 && out->score >= th)
             out->action = (enum tm_action)a;
     }

@@ -42,6 +42,14 @@ struct tm_verdict_cfg {
      * error). Default soft reject (tempfail); TM_ACT_NONE lets it pass.
      */
     enum tm_action undecided;
+    /*
+     * Early exit (issue 10, as rspamd does): once the eval rules (ClamAV,
+     * sender authentication, URL lists ...) make the strongest action the
+     * rule set can reach certain, and at least reject, the regex and meta
+     * rules are not run (tm_verdict_early). On by default; `tamis corpus`
+     * and --explain turn it off, since they want every hit.
+     */
+    int early_exit;
 };
 
 struct tm_symbol {
@@ -75,6 +83,7 @@ struct tm_verdict {
     double required;
     enum tm_action action;
     const char *forced_by;  /* the rule (or TAMIS_AV_ERROR, TAMIS_SCAN_ERROR) that set the action */
+    const char *early_exit; /* why the regex and meta rules were not run, or NULL */
     const char *smtp_reply; /* for reject and soft reject: the reply, naming no internals */
     /* fields to insert at the top of the message, top-most first: the ARC set,
      * DKIM-Signature, Authentication-Results (scanner/auth/outbound.h) */
@@ -119,6 +128,18 @@ double tm_scorer_rule_score(const struct tm_scorer *s, size_t rule);
  * tm_verdict_compute - evaluate metas over res->hits (extended in place with
  * meta hits), then symbols, score and action; all in the task arena.
  */
+/*
+ * tm_verdict_early - with the hits of the eval rules alone in res (the
+ * regex rules not run yet), why the action is already certain, or NULL:
+ * the action of their score plus the least the other rules could add (the
+ * negative scores of every regex and meta rule, a multiple rule at its
+ * maximum count) or an action they force, is the strongest action any
+ * outcome could give (a threshold or a force_action of the rule set), and
+ * at least reject. The reason is in the task arena.
+ */
+const char *tm_verdict_early(const struct tm_scorer *s, struct tm_task *t,
+                             const struct tm_match_result *res, const struct tm_verdict_cfg *cfg);
+
 tm_rc tm_verdict_compute(const struct tm_scorer *s, struct tm_task *t, struct tm_match_result *res,
                          const struct tm_verdict_cfg *cfg, struct tm_verdict *out);
 

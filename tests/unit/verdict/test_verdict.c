@@ -2,13 +2,20 @@
  * test_verdict.c - the verdict's "cannot decide" policy and actions:
  * tm_verdict_undecided never lets a message pass as clean by default,
  * keeps a stronger action, and the SMTP replies name no internals.
+ * tm_verdict_early: the bound it takes from the rules that have not run.
  */
 #include "harness.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/limits.h"
+#include "core/arena.h"
 #include "core/task.h"
+#include "match/match.h"
+#include "rules/rules.h"
 #include "suites.h"
 #include "verdict/verdict.h"
 
@@ -141,10 +148,84 @@ TM_TEST(verdict_action_names)
     CHECK(TM_ACT_REJECT < TM_ACT_DISCARD);
 }
 
+/*
+ * early_with - tm_verdict_early for a rule set of an eval rule E (score 20,
+ * hit) and the regex rule NEG given in neg_lines (not run yet); NULL or why
+ */
+static const char *
+early_with(struct tm_task *t, const char *neg_lines, const struct tm_verdict_cfg *cfg)
+{
+    char path[] = "/tmp/tamis-test-early-XXXXXX";
+    const char *paths[1] = {path};
+    int fd = mkstemp(path);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    struct tm_ruleset rs;
+    struct tm_scorer *sc = NULL;
+    struct tm_match_result res;
+    const char *why = "(not run)";
+    size_t i;
+
+    if (f == NULL)
+        return why;
+    fprintf(f, "body E eval:tamis_av_virus()\nscore E 20\n%s", neg_lines);
+    fclose(f);
+    memset(&rs, 0, sizeof(rs));
+    if (tm_rules_load(&rs, paths, 1) == TM_OK && tm_scorer_build(&rs, NULL, &sc) == TM_OK) {
+        memset(&res, 0, sizeof(res));
+        res.hits = tm_arena_calloc(t->arena, rs.n, sizeof(*res.hits));
+        for (i = 0; i < rs.n && res.hits != NULL; i++)
+            res.hits[i] = strcmp(rs.rules[i].name, "E") == 0;
+        if (res.hits != NULL)
+            why = tm_verdict_early(sc, t, &res, cfg);
+    }
+    tm_scorer_free(sc);
+    tm_rules_free(&rs);
+    unlink(path);
+    return why;
+}
+
+TM_TEST(verdict_early_exit_bound)
+{
+    struct tm_engine *eng;
+    struct tm_task *t = new_task(&eng);
+    struct tm_verdict_cfg cfg;
+    const char *why;
+
+    REQUIRE(t != NULL);
+    tm_verdict_cfg_default(&cfg); /* reject at 15 */
+    /* 20 - 2 x 3 (a multiple rule counts each hit, up to maxhits) = 14 < 15 */
+    why = early_with(t, "body NEG /x/\nscore NEG -2\ntflags NEG multiple maxhits=3\n", &cfg);
+    CHECK(why == NULL);
+    /* 20 - 2 x 2 = 16 >= 15 */
+    why = early_with(t, "body NEG /x/\nscore NEG -2\ntflags NEG multiple maxhits=2\n", &cfg);
+    CHECK(why != NULL && strstr(why, "at least 16.00") != NULL);
+    /* a meta can subtract too */
+    why = early_with(t, "body __S /x/\nmeta NEG __S\nscore NEG -6\n", &cfg);
+    CHECK(why == NULL);
+    /* a __sub-rule and a zero score add nothing */
+    why = early_with(t, "body __NEG /x/\nscore __NEG -9\nbody Z /y/\nscore Z 0\n", &cfg);
+    CHECK(why != NULL && strstr(why, "at least 20.00") != NULL);
+    /* a discard threshold above what is certain: discard stays possible */
+    cfg.threshold[TM_ACT_DISCARD] = 30;
+    why = early_with(t, "body NEG /x/\nscore NEG -1\n", &cfg);
+    CHECK(why == NULL);
+    cfg.threshold[TM_ACT_DISCARD] = 19;
+    why = early_with(t, "body NEG /x/\nscore NEG -1\n", &cfg);
+    CHECK(why != NULL && strstr(why, "discard") != NULL);
+    /* no reject threshold, no force_action: never */
+    tm_verdict_cfg_default(&cfg);
+    cfg.threshold[TM_ACT_REJECT] = -1;
+    why = early_with(t, "body NEG /x/\nscore NEG -1\n", &cfg);
+    CHECK(why == NULL);
+    tm_task_free(t);
+    tm_engine_unref(eng);
+}
+
 const struct tm_test tests_verdict[] = {
     TM_TEST_ENTRY(verdict_undecided_tempfails_by_default),
     TM_TEST_ENTRY(verdict_undecided_keeps_stronger_action),
     TM_TEST_ENTRY(verdict_undecided_configurable),
     TM_TEST_ENTRY(verdict_force_policy_reply),
     TM_TEST_ENTRY(verdict_action_names),
+    TM_TEST_ENTRY(verdict_early_exit_bound),
     TM_TEST_END};
