@@ -96,6 +96,9 @@ struct tm_matcher {
     int32_t *rule2pat; /* per rule: its pat, or -1 */
     struct group *groups;
     size_t ngroups;
+    uint32_t *exists; /* the exists: rules that run (walking every rule for them was 1.7 %
+                       * of a scan with the stock rules: perf, issue 10) */
+    size_t nexists;
     struct tm_match_opts opts;
 };
 
@@ -1041,6 +1044,10 @@ tm_match_build(const struct tm_ruleset *rs, const struct tm_match_opts *o, struc
         return rc;
     }
     index_groups(m);
+    m->exists = tm_xcalloc(rs->n ? rs->n : 1, sizeof(*m->exists));
+    for (i = 0; i < rs->n; i++)
+        if (tm_rule_is_exists(&rs->rules[i]) && !rs->rules[i].unsupported)
+            m->exists[m->nexists++] = (uint32_t)i;
 
     st->rules = rs->n;
     for (i = 0; i < rs->n; i++) {
@@ -1090,6 +1097,7 @@ tm_match_free(struct tm_matcher *m)
     tm_free(m->groups);
     tm_free(m->pats);
     tm_free(m->rule2pat);
+    tm_free(m->exists);
     tm_free(m);
 }
 
@@ -1386,12 +1394,11 @@ tm_match_scan(const struct tm_matcher *m, struct tm_match_scratch *s, struct tm_
         }
     }
     /* exists: rules */
-    for (i = 0; i < rs->n; i++) {
-        const struct tm_rule *r = &rs->rules[i];
+    for (k = 0; k < m->nexists; k++) {
+        const struct tm_rule *r = &rs->rules[m->exists[k]];
         struct tm_str v;
         int present = 0;
-        if (!tm_rule_is_exists(r) || r->unsupported)
-            continue;
+        i = m->exists[k];
         if (tm_text_header(t, exists_kind(r), r->hdr_names, r->n_hdr_names, r->hdr_mods, &v,
                            &present) != TM_OK)
             return TM_ENOMEM;
