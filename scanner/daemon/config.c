@@ -45,6 +45,9 @@ static const struct key keys[] = {
     {"analytics_log", K_STR, F(analytics_log), S(analytics_log), 0, 0, 0, NULL,
      "file of one JSON line per message; '-': stderr; empty: none"},
     {"workers", K_UINT, F(workers), 0, 0, 0, 256, NULL, "scan threads; 0: one per core"},
+    {"cpu_affinity", K_BOOL, F(cpu_affinity), 0, 0, 0, 1, NULL,
+     "pin scan thread k to the k-th CPU tamisd may use, when there are no more threads "
+     "than CPUs (a scan keeps its CPU's caches warm)"},
     {"max_connections", K_UINT, F(max_connections), 0, 0, 1, 1000000, NULL,
      "open client connections at most (idle milter connections cost no thread)"},
     {"max_queue", K_UINT, F(max_queue), 0, 0, 1, 1000000, NULL,
@@ -119,6 +122,7 @@ tm_daemon_cfg_defaults(struct tm_daemon_cfg *c)
     snprintf(c->log_level, sizeof(c->log_level), "info");
     c->max_connections = 4096;
     c->max_queue = 256;
+    c->cpu_affinity = 1;
     c->read_timeout_ms = 300000;
     c->scan_deadline_ms = 30000;
     c->av = 1;

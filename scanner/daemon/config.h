@@ -48,6 +48,7 @@ struct tm_daemon_cfg {
     char log_level[16];        /* error, warn, info, debug */
     char analytics_log[4096];  /* one JSON line per message; "" : none, "-" : stderr */
     unsigned workers;          /* scan threads; 0 : one per core */
+    int cpu_affinity;          /* pin worker k to the k-th allowed CPU when they fit */
     unsigned max_connections;
     unsigned max_queue;        /* scans waiting for a worker before tempfail */
     unsigned read_timeout_ms;  /* idle connection */

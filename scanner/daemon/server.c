@@ -12,6 +12,7 @@
 #include <pwd.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -432,6 +433,38 @@ struct conn {
     double last_ms;
     struct conn *prev, *next;
 };
+
+/*
+ * pin_workers - worker k on the k-th CPU of the process's affinity mask,
+ * when there are no more workers than CPUs. Left to the scheduler, a
+ * worker woken for each message lands on whichever CPU is free and finds
+ * the rule databases (megabytes with SpamAssassin's stock rules) out of
+ * that CPU's caches: tamisd over HTTP with the stock rules, 1 worker and 1
+ * client on 2 vCPUs, went from 673 to 968 msgs/s pinned (issue 10).
+ */
+static void
+pin_workers(pthread_t *threads, unsigned n)
+{
+    cpu_set_t allowed, one;
+    size_t cpus[CPU_SETSIZE], ncpus = 0, c;
+    unsigned i;
+
+    if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0)
+        return;
+    for (c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &allowed))
+            cpus[ncpus++] = c;
+    if (n > ncpus) {
+        tm_log(TM_LOG_INFO, "cpu_affinity: %u workers, %zu CPUs: not pinned", n, ncpus);
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        CPU_ZERO(&one);
+        CPU_SET(cpus[i], &one);
+        if (pthread_setaffinity_np(threads[i], sizeof(one), &one) != 0)
+            tm_log(TM_LOG_WARN, "cpu_affinity: cannot pin worker %u to CPU %zu", i, cpus[i]);
+    }
+}
 
 static void *
 worker_main(void *arg)
@@ -981,6 +1014,8 @@ tm_daemon_run(struct tm_daemon_cfg *cfg, const char *config_path)
     for (i = 0; i < nworkers; i++)
         if (pthread_create(&threads[i], NULL, worker_main, NULL) != 0)
             tm_panic(__FILE__, __LINE__, "cannot start worker %u", i);
+    if (cfg->cpu_affinity)
+        pin_workers(threads, nworkers);
     tm_log(TM_LOG_INFO, "tamisd ready: %u workers, rules version %.16s", nworkers,
            engine_cur->sc->rules_version);
     for (;;) {
