@@ -314,6 +314,16 @@ relaxed_prefilter(const struct tm_rule *r, int must_differ)
     return gate;
 }
 
+/* gate_with - the pat runs PCRE2 behind gate (owned) in its group's database */
+static int
+gate_with(struct pat *p, char *gate, const char *what, const char *first)
+{
+    p->gate = gate;
+    p->eng = TM_ENG_PREFILTER;
+    set_why(p, what, first);
+    return 1;
+}
+
 /*
  * counted_gate - a regex that is one group repeated n >= 2 times, (G){n},
  * gets the relaxed G as its gate, compiled without HS_FLAG_SINGLEMATCH,
@@ -341,21 +351,14 @@ counted_gate(struct pat *p, const struct tm_rule *r, const char *first)
         tm_free(gate);
         return 0;
     }
-    p->gate = gate;
     p->gate_exact = exact;
     p->need = (uint32_t)n;
-    p->eng = TM_ENG_PREFILTER;
-    set_why(p, "Hyperscan gate of the relaxed repeated group, counting its match ends, "
-               "confirmed by PCRE2", first);
-    return 1;
+    return gate_with(p, gate,
+                     "Hyperscan gate of the relaxed repeated group, counting its match ends, "
+                     "confirmed by PCRE2",
+                     first);
 }
 
-/*
- * relaxed_gate - a regex Hyperscan cannot take even as a prefilter gets
- * its relaxed form as the gate, and PCRE2 runs only where it matched.
- * Before this, the 14 such rules of the stock set ran PCRE2 on every
- * paragraph: 37% of the instructions of a scan (callgrind, issue 10).
- */
 /*
  * part_gate - a regex too large for Hyperscan even relaxed gets one of its
  * top-level items as the gate (relax.h: tm_re_relax_part): the one with
@@ -384,25 +387,34 @@ part_gate(struct pat *p, const struct tm_rule *r, const char *first)
     }
     if (best < PART_GATE_MIN_WIDTH)
         return 0;
-    p->gate = tm_re_relax_part(r->pattern, ext, best_k, &count);
-    p->eng = TM_ENG_PREFILTER;
-    set_why(p, "Hyperscan prefilter of one item of the regex (the most selective one "
-               "Hyperscan takes), confirmed by PCRE2", first);
-    return 1;
+    return gate_with(p, tm_re_relax_part(r->pattern, ext, best_k, &count),
+                     "Hyperscan prefilter of one item of the regex (the most selective one "
+                     "Hyperscan takes), confirmed by PCRE2",
+                     first);
 }
 
+/*
+ * relaxed_gate - a regex Hyperscan cannot take even as a prefilter gets
+ * its relaxed form as the gate (or a counted gate, or a gate of one
+ * item), and PCRE2 runs only where it matched.
+ * Before this, the 14 such rules of the stock set ran PCRE2 on every
+ * paragraph: 37% of the instructions of a scan (callgrind, issue 10).
+ */
 static void
 relaxed_gate(struct pat *p, const struct tm_rule *r, const char *first)
 {
+    char *gate;
+
     if (counted_gate(p, r, first))
         return;
-    if ((p->gate = relaxed_prefilter(r, 0)) == NULL) {
+    if ((gate = relaxed_prefilter(r, 0)) == NULL) {
         (void)part_gate(p, r, first);
         return;
     }
-    p->eng = TM_ENG_PREFILTER;
-    set_why(p, "Hyperscan prefilter of a relaxed form (anchors, lookarounds, "
-               "back-references and large repeats widened), confirmed by PCRE2", first);
+    (void)gate_with(p, gate,
+                    "Hyperscan prefilter of a relaxed form (anchors, lookarounds, "
+                    "back-references and large repeats widened), confirmed by PCRE2",
+                    first);
 }
 
 /*

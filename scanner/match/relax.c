@@ -39,6 +39,15 @@ struct rx {
 static const char ANYTHING[] = "(?:[\\s\\S]*)";
 
 static void
+rx_init(struct rx *x, const char *pat, int extended)
+{
+    memset(x, 0, sizeof(*x));
+    x->p = pat;
+    x->n = strlen(pat);
+    x->ext = extended;
+}
+
+static void
 emit(struct rx *x, const char *s, size_t n)
 {
     memcpy(x->out.p + x->out.len, s, n);
@@ -424,10 +433,7 @@ tm_re_relax(const char *pat, int extended)
 {
     struct rx x;
 
-    memset(&x, 0, sizeof(x));
-    x.p = pat;
-    x.n = strlen(pat);
-    x.ext = extended;
+    rx_init(&x, pat, extended);
     x.out.p = tm_xmalloc(x.n * sizeof(ANYTHING) + 1);
     skip_space(&x);
     while (x.i < x.n && !x.fail) {
@@ -521,6 +527,19 @@ tm_re_relax(const char *pat, int extended)
     return x.out.p;
 }
 
+/* relax_slice - the relaxed form of pat[from, to) */
+static char *
+relax_slice(const char *pat, size_t from, size_t to, int extended)
+{
+    char *part = tm_xmalloc(to - from + 1), *wide;
+
+    memcpy(part, pat + from, to - from);
+    part[to - from] = '\0';
+    wide = tm_re_relax(part, extended);
+    tm_free(part);
+    return wide;
+}
+
 /* plain_group - the group at p ("(...") only groups: it asserts nothing and sets no option */
 static int
 plain_group(const char *p, size_t left)
@@ -543,12 +562,9 @@ tm_re_relax_unit(const char *pat, int extended, unsigned long *min)
     size_t start, end, l;
     unsigned long qn, qm;
     int unb;
-    char *group, *wide;
+    char *wide;
 
-    memset(&x, 0, sizeof(x));
-    x.p = pat;
-    x.n = strlen(pat);
-    x.ext = extended;
+    rx_init(&x, pat, extended);
     *min = 0;
     skip_space(&x);
     start = x.i;
@@ -570,12 +586,7 @@ tm_re_relax_unit(const char *pat, int extended, unsigned long *min)
     skip_ignorable(&x);
     if (x.i < x.n)
         return NULL; /* more follows the repeat */
-    group = tm_xmalloc(end - start + 1);
-    memcpy(group, pat + start, end - start);
-    group[end - start] = '\0';
-    wide = tm_re_relax(group, extended);
-    tm_free(group);
-    if (wide != NULL)
+    if ((wide = relax_slice(pat, start, end, extended)) != NULL)
         *min = qn;
     return wide;
 }
@@ -635,12 +646,8 @@ tm_re_relax_part(const char *pat, int extended, size_t k, size_t *count)
 {
     struct rx x;
     size_t n = 0, from = 0, to = 0;
-    char *item, *wide;
 
-    memset(&x, 0, sizeof(x));
-    x.p = pat;
-    x.n = strlen(pat);
-    x.ext = extended;
+    rx_init(&x, pat, extended);
     *count = 0;
     skip_ignorable(&x);
     while (x.i < x.n) {
@@ -657,10 +664,5 @@ tm_re_relax_part(const char *pat, int extended, size_t k, size_t *count)
     *count = n;
     if (k >= n)
         return NULL;
-    item = tm_xmalloc(to - from + 1);
-    memcpy(item, pat + from, to - from);
-    item[to - from] = '\0';
-    wide = tm_re_relax(item, extended);
-    tm_free(item);
-    return wide;
+    return relax_slice(pat, from, to, extended);
 }

@@ -389,40 +389,74 @@ read_dir(struct pieces *ps, const char *dir)
     }
 }
 
-TM_TEST(relax_superset_stock)
+/*
+ * stock_open - the paragraphs of the corpus (TM_TEST_CORPUS) and
+ * SpamAssassin's stock rules, PCRE2 limits on mc; 0 when either is missing
+ */
+static int
+stock_open(struct pieces *ps, struct tm_ruleset *rs, pcre2_match_context *mc)
 {
     const char *corpus = getenv("TM_TEST_CORPUS");
     const char *paths[1] = {"/usr/share/spamassassin"};
     static const char *const subdirs[] = {"easy_ham", "hard_ham", "spam"};
+    size_t i;
+
+    memset(rs, 0, sizeof(*rs));
+    for (i = 0; corpus != NULL && i < 3; i++) {
+        char dir[4096];
+        if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", corpus, subdirs[i]) < sizeof(dir))
+            read_dir(ps, dir);
+    }
+    (void)tm_rules_load(rs, paths, 1);
+    pcre2_set_match_limit(mc, 100000);
+    pcre2_set_depth_limit(mc, 5000);
+    if (ps->n <= 1000 || rs->n <= 1000)
+        fprintf(stderr, "# corpus pieces %zu (TM_TEST_CORPUS %s), stock rules %zu: too few\n",
+                ps->n, corpus ? corpus : "unset", rs->n);
+    return ps->n > 1000 && rs->n > 1000;
+}
+
+static void
+stock_close(struct pieces *ps, struct tm_ruleset *rs, pcre2_match_data *md,
+            pcre2_match_context *mc)
+{
+    size_t k;
+
+    for (k = 0; k < ps->n; k++)
+        tm_free(ps->v[k]);
+    free(ps->v);   /* checksrc: allow */
+    free(ps->len); /* checksrc: allow */
+    tm_rules_free(rs);
+    pcre2_match_data_free(md);
+    pcre2_match_context_free(mc);
+}
+
+/* pcre_opts - PCRE2 options of a rule's regex flags */
+static uint32_t
+pcre_opts(const struct tm_rule *r)
+{
+    return ((r->re_flags & TM_RE_I) ? PCRE2_CASELESS : 0) |
+           ((r->re_flags & TM_RE_M) ? PCRE2_MULTILINE : 0) |
+           ((r->re_flags & TM_RE_S) ? PCRE2_DOTALL : 0) |
+           ((r->re_flags & TM_RE_X) ? PCRE2_EXTENDED : 0);
+}
+
+TM_TEST(relax_superset_stock)
+{
     struct tm_ruleset rs;
     struct pieces ps = {0};
     pcre2_match_data *md = pcre2_match_data_create(16, NULL);
     pcre2_match_context *mc = pcre2_match_context_create(NULL);
     size_t i, k, relaxed = 0, hits = 0;
 
-    REQUIRE(corpus != NULL);
-    for (i = 0; i < 3; i++) {
-        char dir[4096];
-        if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", corpus, subdirs[i]) >= sizeof(dir))
-            continue;
-        read_dir(&ps, dir);
-    }
-    REQUIRE(ps.n > 1000); /* the corpus is there */
-    memset(&rs, 0, sizeof(rs));
-    (void)tm_rules_load(&rs, paths, 1);
-    REQUIRE(rs.n > 1000); /* the stock rules are there */
-    pcre2_set_match_limit(mc, 100000);
-    pcre2_set_depth_limit(mc, 5000);
+    REQUIRE(stock_open(&ps, &rs, mc));
     for (i = 0; i < rs.n; i++) {
         const struct tm_rule *r = &rs.rules[i];
         uint32_t opts = 0;
         struct re2 re;
         if (r->pattern == NULL || r->unsupported || r->type == TM_RULE_META)
             continue;
-        opts |= (r->re_flags & TM_RE_I) ? PCRE2_CASELESS : 0;
-        opts |= (r->re_flags & TM_RE_M) ? PCRE2_MULTILINE : 0;
-        opts |= (r->re_flags & TM_RE_S) ? PCRE2_DOTALL : 0;
-        opts |= (r->re_flags & TM_RE_X) ? PCRE2_EXTENDED : 0;
+        opts = pcre_opts(r);
         if (!re2_build(&re, r->pattern, opts, 1))
             continue;
         relaxed++;
@@ -442,41 +476,20 @@ TM_TEST(relax_superset_stock)
            ps.n, hits);
     CHECK(relaxed > 100);
     CHECK(hits > 100);
-    for (k = 0; k < ps.n; k++)
-        tm_free(ps.v[k]);
-    free(ps.v);   /* checksrc: allow */
-    free(ps.len); /* checksrc: allow */
-    tm_rules_free(&rs);
-    pcre2_match_data_free(md);
-    pcre2_match_context_free(mc);
+    stock_close(&ps, &rs, md, mc);
 }
 
 /* --- one-item gates of the large stock rules over the corpus -------------------- */
 
 TM_TEST(relax_part_stock)
 {
-    const char *corpus = getenv("TM_TEST_CORPUS");
-    const char *paths[1] = {"/usr/share/spamassassin"};
-    static const char *const subdirs[] = {"easy_ham", "hard_ham", "spam"};
     struct tm_ruleset rs;
     struct pieces ps = {0};
     pcre2_match_data *md = pcre2_match_data_create(16, NULL);
     pcre2_match_context *mc = pcre2_match_context_create(NULL);
     size_t i, k, j, parts = 0, hits = 0;
 
-    REQUIRE(corpus != NULL);
-    for (i = 0; i < 3; i++) {
-        char dir[4096];
-        if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", corpus, subdirs[i]) >= sizeof(dir))
-            continue;
-        read_dir(&ps, dir);
-    }
-    REQUIRE(ps.n > 1000);
-    memset(&rs, 0, sizeof(rs));
-    (void)tm_rules_load(&rs, paths, 1);
-    REQUIRE(rs.n > 1000);
-    pcre2_set_match_limit(mc, 100000);
-    pcre2_set_depth_limit(mc, 5000);
+    REQUIRE(stock_open(&ps, &rs, mc));
     for (i = 0; i < rs.n; i++) {
         const struct tm_rule *r = &rs.rules[i];
         uint32_t opts = 0;
@@ -491,11 +504,9 @@ TM_TEST(relax_part_stock)
         tm_free(tm_re_relax_part(r->pattern, (r->re_flags & TM_RE_X) != 0, SIZE_MAX, &count));
         if (count == 0)
             continue;
-        opts |= (r->re_flags & TM_RE_I) ? PCRE2_CASELESS : 0;
-        opts |= (r->re_flags & TM_RE_M) ? PCRE2_MULTILINE : 0;
-        opts |= (r->re_flags & TM_RE_S) ? PCRE2_DOTALL : 0;
-        orig = pcre2_compile((PCRE2_SPTR)r->pattern, PCRE2_ZERO_TERMINATED,
-                             opts | ((r->re_flags & TM_RE_X) ? PCRE2_EXTENDED : 0), &ec, &eo, NULL);
+        opts = pcre_opts(r);
+        orig = pcre2_compile((PCRE2_SPTR)r->pattern, PCRE2_ZERO_TERMINATED, opts, &ec, &eo, NULL);
+        opts &= ~(uint32_t)PCRE2_EXTENDED; /* the relaxed items are not /x */
         if (orig == NULL)
             continue;
         (void)pcre2_jit_compile(orig, PCRE2_JIT_COMPLETE);
@@ -530,13 +541,7 @@ TM_TEST(relax_part_stock)
            hits);
     CHECK(parts > 50);
     CHECK(hits > 10);
-    for (k = 0; k < ps.n; k++)
-        tm_free(ps.v[k]);
-    free(ps.v);   /* checksrc: allow */
-    free(ps.len); /* checksrc: allow */
-    tm_rules_free(&rs);
-    pcre2_match_data_free(md);
-    pcre2_match_context_free(mc);
+    stock_close(&ps, &rs, md, mc);
 }
 
 /* --- counted gates of the stock rules over the corpus ------------------------ */
@@ -563,28 +568,13 @@ on_end(unsigned int id, unsigned long long from, unsigned long long to, unsigned
 
 TM_TEST(relax_unit_stock)
 {
-    const char *corpus = getenv("TM_TEST_CORPUS");
-    const char *paths[1] = {"/usr/share/spamassassin"};
-    static const char *const subdirs[] = {"easy_ham", "hard_ham", "spam"};
     struct tm_ruleset rs;
     struct pieces ps = {0};
     pcre2_match_data *md = pcre2_match_data_create(16, NULL);
     pcre2_match_context *mc = pcre2_match_context_create(NULL);
     size_t i, k, units = 0, hits = 0, gated = 0;
 
-    REQUIRE(corpus != NULL);
-    for (i = 0; i < 3; i++) {
-        char dir[4096];
-        if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", corpus, subdirs[i]) >= sizeof(dir))
-            continue;
-        read_dir(&ps, dir);
-    }
-    REQUIRE(ps.n > 1000);
-    memset(&rs, 0, sizeof(rs));
-    (void)tm_rules_load(&rs, paths, 1);
-    REQUIRE(rs.n > 1000);
-    pcre2_set_match_limit(mc, 100000);
-    pcre2_set_depth_limit(mc, 5000);
+    REQUIRE(stock_open(&ps, &rs, mc));
     for (i = 0; i < rs.n; i++) {
         const struct tm_rule *r = &rs.rules[i];
         unsigned long need = 0;
@@ -602,10 +592,7 @@ TM_TEST(relax_unit_stock)
         gate = tm_re_relax_unit(r->pattern, (r->re_flags & TM_RE_X) != 0, &need);
         if (gate == NULL)
             continue;
-        opts |= (r->re_flags & TM_RE_I) ? PCRE2_CASELESS : 0;
-        opts |= (r->re_flags & TM_RE_M) ? PCRE2_MULTILINE : 0;
-        opts |= (r->re_flags & TM_RE_S) ? PCRE2_DOTALL : 0;
-        opts |= (r->re_flags & TM_RE_X) ? PCRE2_EXTENDED : 0;
+        opts = pcre_opts(r);
         hf |= (r->re_flags & TM_RE_I) ? HS_FLAG_CASELESS : 0;
         hf |= (r->re_flags & TM_RE_M) ? HS_FLAG_MULTILINE : 0;
         hf |= (r->re_flags & TM_RE_S) ? HS_FLAG_DOTALL : 0;
@@ -648,13 +635,7 @@ TM_TEST(relax_unit_stock)
     CHECK(units >= 2); /* __FILL_THIS_FORM_SHORT1 and SHORT2 */
     CHECK(hits > 0);
     CHECK(gated > 1000);
-    for (k = 0; k < ps.n; k++)
-        tm_free(ps.v[k]);
-    free(ps.v);   /* checksrc: allow */
-    free(ps.len); /* checksrc: allow */
-    tm_rules_free(&rs);
-    pcre2_match_data_free(md);
-    pcre2_match_context_free(mc);
+    stock_close(&ps, &rs, md, mc);
 }
 
 const struct tm_test tests_relax[] = {
