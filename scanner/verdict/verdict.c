@@ -406,7 +406,8 @@ scored(const struct tm_scorer *s, size_t i)
  * early_bounds - for tm_verdict_early: the least the rules decided after the
  * evals (regex, exists and meta rules) can add to a score, and the strongest
  * action a rule forces. A multiple rule scores once per hit, up to its
- * maxhits (the matcher counts at most 1000 otherwise).
+ * maxhits; without maxhits its count has no bound (1000 per paragraph, over
+ * any number of paragraphs), so a negative one leaves no bound at all.
  */
 static void
 early_bounds(struct tm_scorer *s)
@@ -422,9 +423,12 @@ early_bounds(struct tm_scorer *s)
             continue;
         if (fa > s->max_forced)
             s->max_forced = fa;
-        if (r->eval == NULL && s->scores[i] < 0)
-            s->least_rest += s->scores[i] *
-                             ((r->tflags & TM_TF_MULTIPLE) ? (r->maxhits ? r->maxhits : 1000) : 1);
+        if (r->eval != NULL || s->scores[i] >= 0)
+            continue;
+        if ((r->tflags & TM_TF_MULTIPLE) && r->maxhits == 0)
+            s->least_rest = -HUGE_VAL;
+        else
+            s->least_rest += s->scores[i] * ((r->tflags & TM_TF_MULTIPLE) ? r->maxhits : 1);
     }
 }
 

@@ -199,6 +199,9 @@ TM_TEST(verdict_early_exit_bound)
     /* 20 - 2 x 2 = 16 >= 15 */
     why = early_with(t, "body NEG /x/\nscore NEG -2\ntflags NEG multiple maxhits=2\n", &cfg);
     CHECK(why != NULL && strstr(why, "at least 16.00") != NULL);
+    /* a negative multiple rule without maxhits: no bound (1000 a paragraph, any paragraphs) */
+    why = early_with(t, "body NEG /x/\nscore NEG -0.001\ntflags NEG multiple\n", &cfg);
+    CHECK(why == NULL);
     /* a meta can subtract too */
     why = early_with(t, "body __S /x/\nmeta NEG __S\nscore NEG -6\n", &cfg);
     CHECK(why == NULL);
