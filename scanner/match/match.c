@@ -274,11 +274,6 @@ repeat_bounds(const char *pat, unsigned long *any, unsigned long *group)
 }
 
 /*
- * relaxed_prefilter - the relaxed form of r's regex (relax.h) when Hyperscan
- * takes it as a prefilter (and, with must_differ, when it is not the
- * regex itself), else NULL. Its matches include every match of the regex.
- */
-/*
  * gate_info - 1 when Hyperscan takes gate with r's flags (as a prefilter
  * or exactly) and it has no counted repeat that is slow to compile; its
  * shortest match length in *min_width
@@ -301,6 +296,11 @@ gate_info(const char *gate, const struct tm_rule *r, int prefilter, unsigned *mi
     return ok;
 }
 
+/*
+ * relaxed_prefilter - the relaxed form of r's regex (relax.h) when Hyperscan
+ * takes it as a prefilter (and, with must_differ, when it is not the
+ * regex itself), else NULL. Its matches include every match of the regex.
+ */
 static char *
 relaxed_prefilter(const struct tm_rule *r, int must_differ)
 {
@@ -369,10 +369,10 @@ counted_gate(struct pat *p, const struct tm_rule *r, const char *first)
 static int
 part_gate(struct pat *p, const struct tm_rule *r, const char *first)
 {
-    size_t k, count = 0, best_k = 0;
+    size_t k, count = 0;
     unsigned best = 0;
     int ext = (r->re_flags & TM_RE_X) != 0;
-    char *gate;
+    char *gate, *best_gate = NULL;
 
     tm_free(tm_re_relax_part(r->pattern, ext, SIZE_MAX, &count));
     for (k = 0; k < count && k < PART_GATE_MAX_ITEMS; k++) {
@@ -381,13 +381,17 @@ part_gate(struct pat *p, const struct tm_rule *r, const char *first)
             continue;
         if (gate_info(gate, r, 1, &minw) && minw > best) {
             best = minw;
-            best_k = k;
+            tm_free(best_gate);
+            best_gate = gate;
+        } else {
+            tm_free(gate);
         }
-        tm_free(gate);
     }
-    if (best < PART_GATE_MIN_WIDTH)
+    if (best < PART_GATE_MIN_WIDTH) {
+        tm_free(best_gate);
         return 0;
-    return gate_with(p, tm_re_relax_part(r->pattern, ext, best_k, &count),
+    }
+    return gate_with(p, best_gate,
                      "Hyperscan prefilter of one item of the regex (the most selective one "
                      "Hyperscan takes), confirmed by PCRE2",
                      first);
@@ -1371,13 +1375,12 @@ tm_match_result_init(const struct tm_matcher *m, struct tm_task *t, int explain,
 
 tm_rc
 tm_match_scan(const struct tm_matcher *m, struct tm_match_scratch *s, struct tm_task *t,
-              int explain, struct tm_match_result *res)
+              struct tm_match_result *res)
 {
     struct scan_ctx c;
     size_t gi, i, k;
     const struct tm_ruleset *rs = m->rs;
 
-    (void)explain; /* res->where, from tm_match_result_init, says it */
     c.seen = tm_arena_calloc(t->arena, m->npats ? m->npats : 1, 1);
     if (res->hits == NULL || c.seen == NULL)
         return TM_ENOMEM;

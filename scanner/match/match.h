@@ -108,9 +108,10 @@ tm_rc tm_match_result_init(const struct tm_matcher *m, struct tm_task *t, int ex
 
 /*
  * tm_match_scan - run every regex rule over the task's targets, into res
- * (from tm_match_result_init; other rules' slots are left as they are).
+ * (from tm_match_result_init, whose explain gave res->where; other rules'
+ * slots are left as they are).
  */
 tm_rc tm_match_scan(const struct tm_matcher *m, struct tm_match_scratch *s, struct tm_task *t,
-                    int explain, struct tm_match_result *res);
+                    struct tm_match_result *res);
 
 #endif

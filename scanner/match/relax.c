@@ -314,22 +314,36 @@ skip_ignorable(struct rx *x)
     }
 }
 
-/* drop_quant - after a dropped zero-width item: its quantifier goes too */
-static void
-drop_quant(struct rx *x)
+/*
+ * skip_quant - past the quantifier after an item, with the ignorable text
+ * around it and its lazy or possessive mark; its lower bound in *min (0
+ * when there is none); 0 when no quantifier follows
+ */
+static size_t
+skip_quant(struct rx *x, unsigned long *min)
 {
-    unsigned long n, m;
+    unsigned long m;
     int unb;
     size_t l;
 
     skip_ignorable(x);
-    l = quant_len(x->p + x->i, x->n - x->i, &n, &m, &unb);
+    l = quant_len(x->p + x->i, x->n - x->i, min, &m, &unb);
     x->i += l;
     if (l == 0)
-        return;
+        return 0;
     skip_ignorable(x);
     if (x->i < x->n && (x->p[x->i] == '?' || x->p[x->i] == '+'))
         x->i++;
+    return l;
+}
+
+/* drop_quant - after a dropped zero-width item: its quantifier goes too */
+static void
+drop_quant(struct rx *x)
+{
+    unsigned long n;
+
+    (void)skip_quant(x, &n);
 }
 
 /* at_end - nothing but /x space (and closing groups are not skipped) is left */
@@ -559,9 +573,8 @@ char *
 tm_re_relax_unit(const char *pat, int extended, unsigned long *min)
 {
     struct rx x;
-    size_t start, end, l;
-    unsigned long qn, qm;
-    int unb;
+    size_t start, end;
+    unsigned long qn = 0;
     char *wide;
 
     rx_init(&x, pat, extended);
@@ -575,14 +588,9 @@ tm_re_relax_unit(const char *pat, int extended, unsigned long *min)
     if ((end = group_end(&x, start)) == 0)
         return NULL;
     x.i = end;
-    skip_ignorable(&x);
-    l = quant_len(pat + x.i, x.n - x.i, &qn, &qm, &unb);
-    if (l == 0 || pat[x.i] != '{' || qn < 2)
+    /* a lower bound of 2 or more is only written {n}, {n,} or {n,m} */
+    if (skip_quant(&x, &qn) == 0 || qn < 2)
         return NULL;
-    x.i += l;
-    skip_ignorable(&x);
-    if (x.i < x.n && (pat[x.i] == '?' || pat[x.i] == '+'))
-        x.i++;
     skip_ignorable(&x);
     if (x.i < x.n)
         return NULL; /* more follows the repeat */
@@ -601,8 +609,7 @@ item_end(struct rx *x)
 {
     const char *p = x->p + x->i;
     size_t left = x->n - x->i, e, l;
-    unsigned long qn, qm;
-    int unb;
+    unsigned long qn;
 
     switch (p[0]) {
     case '|':
@@ -630,14 +637,7 @@ item_end(struct rx *x)
         e = x->i + 1;
     }
     x->i = e;
-    skip_ignorable(x);
-    l = quant_len(x->p + x->i, x->n - x->i, &qn, &qm, &unb);
-    if (l > 0) {
-        x->i += l;
-        skip_ignorable(x);
-        if (x->i < x->n && (x->p[x->i] == '?' || x->p[x->i] == '+'))
-            x->i++;
-    }
+    (void)skip_quant(x, &qn);
     return x->i;
 }
 

@@ -61,8 +61,11 @@ struct tm_scorer {
     size_t nmetas;
     int32_t *rule2meta; /* per rule: meta index or -1 */
     double *scores;     /* per rule */
+    int8_t *forced;     /* per rule: its force_action (tm_action_parse), or -1 */
     double least_rest;  /* the least score the regex and meta rules can add (early exit) */
     int max_forced;     /* the strongest force_action of a scored rule, or -1 */
+    uint32_t *evals;    /* the scored eval: rules, the only hits tm_verdict_early sees */
+    size_t nevals;
 };
 
 static const char *const action_names[TM_ACT__COUNT] = {
@@ -416,13 +419,15 @@ early_bounds(struct tm_scorer *s)
 
     s->least_rest = 0;
     s->max_forced = -1;
+    s->evals = tm_xcalloc(s->rs->n ? s->rs->n : 1, sizeof(*s->evals));
     for (i = 0; i < s->rs->n; i++) {
         const struct tm_rule *r = &s->rs->rules[i];
-        int fa = r->force_action != NULL ? tm_action_parse(r->force_action) : -1;
         if (!scored(s, i) || r->unsupported)
             continue;
-        if (fa > s->max_forced)
-            s->max_forced = fa;
+        if (s->forced[i] > s->max_forced)
+            s->max_forced = s->forced[i];
+        if (r->eval != NULL)
+            s->evals[s->nevals++] = (uint32_t)i;
         if (r->eval != NULL || s->scores[i] >= 0)
             continue;
         if ((r->tflags & TM_TF_MULTIPLE) && r->maxhits == 0)
@@ -453,7 +458,7 @@ tm_verdict_early(const struct tm_scorer *s, struct tm_task *t, const struct tm_m
     double known = 0;
     int a, act = TM_ACT_NONE, best = s->max_forced;
     const char *by = NULL;
-    size_t i;
+    size_t k;
     char buf[200];
 
     for (a = TM_ACT_ADD_HEADER; a < TM_ACT__COUNT; a++)
@@ -461,15 +466,14 @@ tm_verdict_early(const struct tm_scorer *s, struct tm_task *t, const struct tm_m
             best = a;
     if (best < TM_ACT_REJECT)
         return NULL;
-    for (i = 0; i < rs->n; i++) {
+    for (k = 0; k < s->nevals; k++) {
+        uint32_t i = s->evals[k];
         const struct tm_rule *r = &rs->rules[i];
-        int fa;
-        if (!res->hits[i] || !scored(s, i))
+        if (!res->hits[i])
             continue;
         known += s->scores[i] * ((r->tflags & TM_TF_MULTIPLE) ? res->hits[i] : 1);
-        fa = r->force_action != NULL ? tm_action_parse(r->force_action) : -1;
-        if (fa > act) {
-            act = fa;
+        if (s->forced[i] > act) {
+            act = s->forced[i];
             by = r->name;
         }
     }
@@ -502,6 +506,7 @@ tm_scorer_build(const struct tm_ruleset *rs, const uint8_t *runnable, struct tm_
     s->rs = rs;
     s->rule2meta = tm_xcalloc(rs->n ? rs->n : 1, sizeof(*s->rule2meta));
     s->scores = tm_xcalloc(rs->n ? rs->n : 1, sizeof(*s->scores));
+    s->forced = tm_xcalloc(rs->n ? rs->n : 1, sizeof(*s->forced));
     all = tm_xcalloc(rs->n ? rs->n : 1, sizeof(*all));
     deps = tm_xcalloc(rs->n ? rs->n : 1, sizeof(*deps));
     ndeps = tm_xcalloc(rs->n ? rs->n : 1, sizeof(*ndeps));
@@ -510,6 +515,7 @@ tm_scorer_build(const struct tm_ruleset *rs, const uint8_t *runnable, struct tm_
         struct parser p;
         s->rule2meta[i] = -1;
         s->scores[i] = default_score(r);
+        s->forced[i] = (int8_t)(r->force_action != NULL ? tm_action_parse(r->force_action) : -1);
         if (r->type != TM_RULE_META || r->unsupported || r->meta == NULL)
             continue;
         memset(&p, 0, sizeof(p));
@@ -628,6 +634,8 @@ tm_scorer_free(struct tm_scorer *s)
     tm_free(s->metas);
     tm_free(s->rule2meta);
     tm_free(s->scores);
+    tm_free(s->forced);
+    tm_free(s->evals);
     tm_free(s);
 }
 
@@ -775,11 +783,10 @@ tm_verdict_compute(const struct tm_scorer *s, struct tm_task *t, struct tm_match
     }
     /* force_action: a scored hit on such a rule sets at least its action */
     for (i = 0; i < out->n; i++) {
-        const struct tm_rule *r = &rs->rules[out->syms[i].rule];
-        int fa = r->force_action != NULL ? tm_action_parse(r->force_action) : -1;
+        int fa = s->forced[out->syms[i].rule];
         if (fa > (int)out->action) {
             out->action = (enum tm_action)fa;
-            out->forced_by = r->name;
+            out->forced_by = out->syms[i].name;
         }
     }
     tm_verdict_reply(out);
