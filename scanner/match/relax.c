@@ -359,6 +359,21 @@ at_end(struct rx *x)
     return end;
 }
 
+/*
+ * assertion - the group at p ("(?...") is a lookaround: (?= (?! (?<= (?<!,
+ * or PCRE2 10.42's non-atomic (?* and (?<* (fuzz_relax: "(?<*!-)" was read
+ * as a group named "*!-)..." up to the next '>')
+ */
+static int
+assertion(const char *p, size_t left)
+{
+    if (left < 3 || p[1] != '?')
+        return 0;
+    if (p[2] == '=' || p[2] == '!' || p[2] == '*')
+        return 1;
+    return left >= 4 && p[2] == '<' && (p[3] == '=' || p[3] == '!' || p[3] == '*');
+}
+
 /* group_open - a '(' at x->i */
 static void
 group_open(struct rx *x)
@@ -384,8 +399,7 @@ group_open(struct rx *x)
         x->i += (size_t)(c - p) + 1;
         return;
     }
-    if ((left >= 3 && (p[2] == '=' || p[2] == '!')) ||
-        (left >= 4 && p[2] == '<' && (p[3] == '=' || p[3] == '!'))) {
+    if (assertion(p, left)) {
         if ((e = group_end(x, x->i)) == 0) {
             x->fail = 1;
             return;
@@ -565,7 +579,7 @@ plain_group(const char *p, size_t left)
     if (p[2] == ':' || p[2] == '>' || p[2] == '\'')
         return 1;
     if (p[2] == '<')
-        return left >= 4 && p[3] != '=' && p[3] != '!';
+        return left >= 4 && !assertion(p, left);
     return left >= 4 && p[2] == 'P' && p[3] == '<';
 }
 
@@ -626,9 +640,7 @@ item_end(struct rx *x)
         break;
     case '(':
         /* (?i) and (?i-s) change what follows; (?#..) is skipped as space */
-        if (left >= 2 && (p[1] == '*' ||
-                          (p[1] == '?' && !plain_group(p, left) && left >= 3 && p[2] != '=' &&
-                           p[2] != '!' && !(p[2] == '<' && left >= 4 && (p[3] == '=' || p[3] == '!')))))
+        if (left >= 2 && (p[1] == '*' || (p[1] == '?' && !plain_group(p, left) && !assertion(p, left))))
             return 0;
         if ((e = group_end(x, x->i)) == 0)
             return 0;

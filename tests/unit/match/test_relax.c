@@ -58,6 +58,9 @@ TM_TEST(relax_lookarounds)
     RELAX("a(?=[)(])b", "ab");
     RELAX("a(?=\\))b", "ab");
     RELAX("a(?!e)(?#c){25,}b", "ab"); /* fuzz_relax: the quantifier after a comment */
+    /* PCRE2 10.42's non-atomic assertions (fuzz_relax: "(?<*" was read as a named group) */
+    RELAX("a(?<*!-)b", "ab");
+    RELAX("a(?*b)c", "ac");
 }
 
 TM_TEST(relax_backrefs)
@@ -153,6 +156,7 @@ TM_TEST(relax_unit)
     UNIT("(?P<n>x){2}", "(x)", 2);
     UNIT("(?'n'x){2}", "(x)", 2);
     UNIT("(?<=x){2}", NULL, 0);
+    UNIT("(?<*x){2}", NULL, 0);
     UNIT("(?|a|b){2}", NULL, 0);   /* branch reset */
     UNIT("(*ACCEPT){2}", NULL, 0);
     UNIT("(?:ab){1,3}", NULL, 0);  /* one occurrence suffices: no count */
