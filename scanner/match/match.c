@@ -43,7 +43,7 @@
 #include "text/text.h"
 #include "url/collect.h"
 
-#define MATCH_FORMAT      "tamis-match-10" /* bump when engine choice or layout changes */
+#define MATCH_FORMAT      "tamis-match-11" /* bump when engine choice or layout changes */
 #define CACHE_MAGIC       "TAMISHS1"
 #define MAX_DEMOTIONS     10000
 #define EXPLAIN_MAX_TEXT  200

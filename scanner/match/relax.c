@@ -14,6 +14,8 @@
  *   - possessive quantifiers lose their +, atomic groups (?>..) become
  *     (?:..), named groups become plain groups;
  *   - /x whitespace and comments are removed (the output is not /x).
+ * Where an item is dropped between two tokens, "(?:)" stands in its place
+ * (see emit), so that the tokens keep the meaning they had apart.
  * Constructs it does not know how to widen safely (\Q..\E, conditionals,
  * recursion, backtracking verbs, inline changes of /x) make it give up.
  */
@@ -33,6 +35,7 @@ struct rx {
         char *p;
         size_t len;
     } out; /* room for every input byte to grow to ANYTHING */
+    int sep;   /* something was dropped since the last token written */
     int fail;
 };
 
@@ -47,9 +50,25 @@ rx_init(struct rx *x, const char *pat, int extended)
     x->ext = extended;
 }
 
+/*
+ * emit - write a token. After a dropped item (an anchor, a lookaround, a
+ * comment, /x space) an empty group "(?:)" goes first, so that the text on
+ * either side cannot join into something else: in "[a[[=\c\]=^]]" the
+ * class is "[a[[=\c\]", but with the '^' gone PCRE2 reads "[=\c\]=]" as
+ * a POSIX collating element (fuzz_relax). Not before a quantifier, which
+ * must stay on the item before the dropped text, nor where nothing can
+ * join: before ')' '|' '$', after '(' '|' "(?:".
+ */
 static void
 emit(struct rx *x, const char *s, size_t n)
 {
+    if (x->sep && x->out.len > 0 && n > 0 && strchr("*+?{)|$", s[0]) == NULL &&
+        strchr("(|", x->out.p[x->out.len - 1]) == NULL &&
+        !(x->out.len >= 3 && memcmp(x->out.p + x->out.len - 3, "(?:", 3) == 0)) {
+        memcpy(x->out.p + x->out.len, "(?:)", 4);
+        x->out.len += 4;
+    }
+    x->sep = 0;
     memcpy(x->out.p + x->out.len, s, n);
     x->out.len += n;
 }
@@ -138,9 +157,11 @@ skip_space(struct rx *x)
         if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' ||
             (unsigned char)c == 0x85) {
             x->i++;
+            x->sep = 1;
         } else if (c == '#') {
             while (x->i < x->n && x->p[x->i] != '\n')
                 x->i++;
+            x->sep = 1;
         } else {
             break;
         }
@@ -311,6 +332,7 @@ skip_ignorable(struct rx *x)
         if ((c = memchr(x->p + x->i, ')', x->n - x->i)) == NULL)
             break;
         x->i = (size_t)(c - x->p) + 1;
+        x->sep = 1;
     }
 }
 
@@ -344,6 +366,7 @@ drop_quant(struct rx *x)
     unsigned long n;
 
     (void)skip_quant(x, &n);
+    x->sep = 1;
 }
 
 /* at_end - nothing but /x space (and closing groups are not skipped) is left */
@@ -351,11 +374,12 @@ static int
 at_end(struct rx *x)
 {
     size_t save = x->i;
-    int end;
+    int end, sep = x->sep;
 
     skip_space(x);
     end = x->i >= x->n;
     x->i = save;
+    x->sep = sep;
     return end;
 }
 
@@ -397,6 +421,7 @@ group_open(struct rx *x)
             return;
         }
         x->i += (size_t)(c - p) + 1;
+        x->sep = 1;
         return;
     }
     if (assertion(p, left)) {

@@ -42,25 +42,25 @@ check_relax(const char *file, int line, const char *pat, int ext, const char *wa
 
 TM_TEST(relax_anchors)
 {
-    RELAX("^Message-Id:.*?^Received:", "^Message-Id:.*?Received:");
+    RELAX("^Message-Id:.*?^Received:", "^Message-Id:.*?(?:)Received:");
     RELAX("(?:^|\\s)foo", "(?:|\\s)foo");
-    RELAX("a$b$", "ab$");
+    RELAX("a$b$", "a(?:)b$");
     RELAX("(a$)", "(a)");
-    RELAX("^a^*b", "^ab");
-    RELAX("x\\Gy", "xy");
+    RELAX("^a^*b", "^a(?:)b");
+    RELAX("x\\Gy", "x(?:)y");
 }
 
 TM_TEST(relax_lookarounds)
 {
-    RELAX("a(?=b)c", "ac");
-    RELAX("a(?!b(?:c|d))c", "ac");
-    RELAX("(?<=x)a(?<!y)+b", "ab");
-    RELAX("a(?=[)(])b", "ab");
-    RELAX("a(?=\\))b", "ab");
-    RELAX("a(?!e)(?#c){25,}b", "ab"); /* fuzz_relax: the quantifier after a comment */
+    RELAX("a(?=b)c", "a(?:)c");
+    RELAX("a(?!b(?:c|d))c", "a(?:)c");
+    RELAX("(?<=x)a(?<!y)+b", "a(?:)b");
+    RELAX("a(?=[)(])b", "a(?:)b");
+    RELAX("a(?=\\))b", "a(?:)b");
+    RELAX("a(?!e)(?#c){25,}b", "a(?:)b"); /* fuzz_relax: the quantifier after a comment */
     /* PCRE2 10.42's non-atomic assertions (fuzz_relax: "(?<*" was read as a named group) */
-    RELAX("a(?<*!-)b", "ab");
-    RELAX("a(?*b)c", "ac");
+    RELAX("a(?<*!-)b", "a(?:)b");
+    RELAX("a(?*b)c", "a(?:)c");
 }
 
 TM_TEST(relax_backrefs)
@@ -72,7 +72,7 @@ TM_TEST(relax_backrefs)
     /* octal and short hex escapes are not back-references; they are written \x{HH} so
      * that a digit after a dropped item cannot join them */
     RELAX("\\0101\\x41\\x\\x{263a}", "\\x{08}1\\x{41}\\x{00}\\x{263a}");
-    RELAX("\\0(?=x)5", "\\x{00}5");
+    RELAX("\\0(?=x)5", "\\x{00}(?:)5");
 }
 
 TM_TEST(relax_repeats)
@@ -90,24 +90,27 @@ TM_TEST(relax_groups_and_classes)
 {
     RELAX("(?>ab)(?|c|d)", "(?:ab)(?:c|d)");
     RELAX("(?i)a(?-i:b)(?s:.)", "(?i)a(?-i:b)(?s:.)");
-    RELAX("a(?#note)b", "ab");
+    RELAX("a(?#note)b", "a(?:)b");
     RELAX("[^]^$(]x$", "[^]^$(]x$");
     RELAX("[[:alpha:]^]{2,}$", "[[:alpha:]^]+$");
     RELAX("[\\]$]$", "[\\]$]$");
     RELAX("[[:alpha:]]{2,}", "[[:alpha:]]+");
     RELAX("[[=]a:]]{2,}", "[[=]a:]]+"); /* the class is "[[=]", then "a:]]" literals */
+    /* fuzz_relax: PCRE2 looks for the end of "[=" past the class's ']', so without the
+     * empty group the dropped '^' would make "[=\\c\\]=]" a collating element */
+    RELAX("[a[[=\\c\\]=^]]", "[a[[=\\c\\]=(?:)]]");
 }
 
 TM_TEST(relax_extended)
 {
-    RELAX_X("a b # c\n d", "abd");
-    RELAX_X("a\\ b [ #]{5} $", "a\\ b[ #]+$");
+    RELAX_X("a b # c\n d", "a(?:)b(?:)d");
+    RELAX_X("a\\ b [ #]{5} $", "a\\ b(?:)[ #]+$");
     RELAX_X("(?: x ) {2,3} ", "(?:x)+");
-    RELAX_X("\\0\n5", "\\x{00}5");   /* fuzz_relax: "\\05" would be ^E */
-    RELAX_X("a\x85" "b", "ab");
-    RELAX_X("[[=]#:]]", "[[=]");
-    RELAX_X("a(?=)? ?b", "ab");    /* fuzz_relax: the lazy '?' after space goes with its quantifier */
-    RELAX_X("a{2,5} +b", "a+b");   /* possessive after space: dropped, not "a++" */ /* fuzz_relax: not a POSIX item, so '#' starts a comment */          /* fuzz_relax: NEL is /x space in PCRE2 (8-bit) */
+    RELAX_X("\\0\n5", "\\x{00}(?:)5");   /* fuzz_relax: "\\05" would be ^E */
+    RELAX_X("a\x85" "b", "a(?:)b"); /* fuzz_relax: NEL is /x space in PCRE2 (8-bit) */
+    RELAX_X("[[=]#:]]", "[[=]");    /* fuzz_relax: not a POSIX item, so '#' starts a comment */
+    RELAX_X("a(?=)? ?b", "a(?:)b");    /* fuzz_relax: the lazy '?' after space goes with its quantifier */
+    RELAX_X("a{2,5} +b", "a+(?:)b"); /* possessive after space: dropped, not "a++" */
 }
 
 TM_TEST(relax_refuses)
@@ -149,7 +152,7 @@ TM_TEST(relax_unit)
 {
     UNIT("(?:ab){3}", "(?:ab)", 3);
     UNIT("(a|b){2,}", "(a|b)", 2);
-    UNIT("(?:a(?=b)c){2,5}", "(?:ac)", 2);
+    UNIT("(?:a(?=b)c){2,5}", "(?:a(?:)c)", 2);
     UNIT("(?>a{2,9}){4}+", "(?:a+)", 4);
     UNIT("(?:x){2}?", "(?:x)", 2);
     UNIT("(?<n>x\\d){3}", "(x\\d)", 3);
@@ -168,7 +171,7 @@ TM_TEST(relax_unit)
     UNIT("(?i:ab){2}", NULL, 0);   /* an option group is left alone */
     UNIT("(?:a\\Q){2}", NULL, 0); /* the group cannot be relaxed */
     UNIT("(?:ab{2}", NULL, 0);     /* unbalanced */
-    UNIT_X(" (?: a b ) {2} # end", "(?:ab)", 2);
+    UNIT_X(" (?: a b ) {2} # end", "(?:a(?:)b)", 2);
     UNIT_X("(?:a) (?#x) {2} ? ", "(?:a)", 2);
 }
 
