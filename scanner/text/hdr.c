@@ -45,13 +45,17 @@ struct vals {
     struct tm_text_list l;
 };
 
-/* name_is - the stored field name (trailing blanks dropped, as SA does) equals `name` */
+/*
+ * name_is - the stored field name (trailing blanks dropped, as SA does)
+ * equals `name` of length nlen (measured once by the caller: strlen per
+ * field per header rule group was 1.3 % of a scan with SA's rules, perf)
+ */
 static int
-name_is(struct tm_str field, const char *name)
+name_is(struct tm_str field, const char *name, size_t nlen)
 {
     while (field.len > 0 && (field.p[field.len - 1] == ' ' || field.p[field.len - 1] == '\t'))
         field.len--;
-    return tm_str_ieq(field, name);
+    return field.len == nlen && tm_mem_ieq(field.p, name, nlen);
 }
 
 static int
@@ -339,7 +343,7 @@ static tm_rc
 collect(struct tm_task *t, const char *name, int how, struct vals *vs, int *present)
 {
     const struct tm_mime_part *root = t->msg ? t->msg->root : NULL;
-    size_t i;
+    size_t i, nlen = strlen(name);
     tm_rc rc;
 
     if (root == NULL)
@@ -347,7 +351,7 @@ collect(struct tm_task *t, const char *name, int how, struct vals *vs, int *pres
     for (i = 0; i < root->nhdrs; i++) {
         const struct tm_mime_header *h = &root->hdrs[i];
         struct tm_str v;
-        if (!name_is(h->name, name))
+        if (!name_is(h->name, name, nlen))
             continue;
         *present = 1;
         if (how == 0) {
