@@ -28,6 +28,7 @@ tm_cli_args_option(struct tm_cli_args *sa, int argc, char **argv, int *i)
         sa->so.cfg.early_exit = 0; /* explaining shows every rule's hits */
     } else if (strcmp(a, "--all-hits") == 0) {
         sa->all_hits = 1;
+        sa->so.cfg.early_exit = 0; /* every hit, sub-rules included: nothing skipped */
     } else if (strcmp(a, "--no-cache") == 0) {
         sa->no_cache = 1;
     } else if (strcmp(a, "--no-rules") == 0) {

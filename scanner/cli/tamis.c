@@ -86,8 +86,10 @@ usage(FILE *f)
           "            --av-all-parts scans text parts too\n"
           "--no-early-exit  run every rule even when ClamAV, sender authentication or a\n"
           "            URL list already made reject certain (by default the regex and\n"
-          "            meta rules are then skipped: \"early_exit\" in the JSON says why;\n"
-          "            --explain and tamis corpus never skip)\n",
+          "            meta rules are then skipped: \"early_exit\" in the JSON says why),\n"
+          "            and every __sub-rule even when no score depends on it (by default\n"
+          "            its PCRE2 confirmation waits until one does); --explain, --all-hits\n"
+          "            and tamis corpus never skip\n",
           f);
     fputs("--dns-zone  check sender authentication (SPF, DKIM, ARC, DMARC) answering DNS from\n"
           "            a zone file (offline); --dns asks real DNS (resolv.conf or\n"

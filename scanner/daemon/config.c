@@ -105,7 +105,8 @@ static const struct key keys[] = {
      "relay's results; needs dns or dns_zone; empty: no sealing"},
     {"early_exit", K_BOOL, F(verdict.early_exit), 0, 0, 0, 1, NULL,
      "skip the regex and meta rules once the eval rules (ClamAV, sender authentication, "
-     "URL lists) make reject, or the strongest action possible, certain"},
+     "URL lists) make reject, or the strongest action possible, certain; and run a "
+     "__sub-rule's PCRE2 confirmation only when a scored rule depends on it"},
     {"undecided_action", K_ACTION, 0, 0, 0, 0, 0, NULL,
      "what the relay gets when Tamis cannot decide (scan error, AV error, overload, "
      "deadline): soft_reject (tempfail), no_action, ..."},

@@ -70,6 +70,7 @@ struct pat {
     int two;         /* candidates need both gates (HS ids pat and npats + pat) */
     uint32_t need;   /* > 1: a counted gate; candidates need this many distinct match ends */
     int gate_exact;  /* while compiling: the gate is compiled exactly, not as a prefilter */
+    int lazy;        /* a __sub-rule's PCRE2 run may wait for tm_match_confirm (index_groups) */
 };
 
 struct group {
@@ -885,6 +886,13 @@ index_groups(struct tm_matcher *m)
                 g->neg[g->nneg++] = g->pats[i];
         }
     }
+    for (i = 0; i < m->npats; i++) {
+        struct pat *p = &m->pats[i];
+        const struct tm_rule *r = &m->rs->rules[p->rule];
+        /* only a plain hit of a sub-rule, which no score and no !~ reads directly */
+        p->lazy = p->re != NULL && (p->eng == TM_ENG_PREFILTER || p->eng == TM_ENG_PCRE2) &&
+                  strncmp(r->name, "__", 2) == 0 && !r->negate && !(r->tflags & TM_TF_MULTIPLE);
+    }
 }
 
 /* compile_all - classify every pattern and build every database, in this process */
@@ -1184,6 +1192,7 @@ struct scan_ctx {
     const struct tm_matcher *m;
     struct tm_match_scratch *s;
     struct tm_match_result *res;
+    struct tm_task *t;
     uint8_t *seen; /* per pat: SEEN_* bits of this piece; nonzero = in s->cand */
 };
 
@@ -1305,6 +1314,52 @@ pieces_of(struct tm_task *t, const struct group *g, const struct tm_textset **se
     }
 }
 
+/* A PCRE2 confirmation that waits (tm_match_result.lazy). */
+struct tm_match_deferred {
+    uint32_t pat;
+    uint32_t group;
+    size_t piece;
+    const unsigned char *text; /* the task's piece: it lives as long as the task */
+    size_t len;
+};
+
+/*
+ * defer - keep the candidate of a lazy pat for tm_match_confirm; 0 when it
+ * was kept, -1 when it could not be (no memory: confirm it now instead)
+ */
+static int
+defer(struct scan_ctx *c, uint32_t pi, const struct group *g, size_t k, const unsigned char *text,
+      size_t len)
+{
+    struct tm_match_result *res = c->res;
+    const struct pat *p = &c->m->pats[pi];
+    struct tm_match_deferred *d;
+
+    if (res->hits[p->rule])
+        return 0; /* a plain hit is already known: one more candidate adds nothing */
+    if (res->pending == NULL &&
+        (res->pending = tm_arena_calloc(c->t->arena, c->m->rs->n, 1)) == NULL)
+        return -1;
+    if (res->ndeferred == res->capdeferred) {
+        size_t cap = res->capdeferred ? 2 * res->capdeferred : 64;
+        struct tm_match_deferred *n = tm_arena_calloc(c->t->arena, cap, sizeof(*n));
+        if (n == NULL)
+            return -1;
+        if (res->ndeferred > 0)
+            memcpy(n, res->deferred, res->ndeferred * sizeof(*n));
+        res->deferred = n;
+        res->capdeferred = cap;
+    }
+    d = &res->deferred[res->ndeferred++];
+    d->pat = pi;
+    d->group = (uint32_t)(g - c->m->groups);
+    d->piece = k;
+    d->text = text;
+    d->len = len;
+    res->pending[p->rule] = 1;
+    return 0;
+}
+
 static void
 scan_piece(struct scan_ctx *c, const struct group *g, size_t k, const unsigned char *text,
            size_t len)
@@ -1333,6 +1388,8 @@ scan_piece(struct scan_ctx *c, const struct group *g, size_t k, const unsigned c
             record(c, p, g, k, text, len, 1, 0, 0, 0);
             continue;
         }
+        if (c->res->lazy && p->lazy && defer(c, s->cand[i], g, k, text, len) == 0)
+            continue;
         n = pcre_run(p, s, text, len, p->counts ? (r->maxhits ? r->maxhits : 1000) : 1, &ms, &me);
         if (n > 0)
             record(c, p, g, k, text, len, n, ms, me, 1);
@@ -1342,6 +1399,8 @@ scan_piece(struct scan_ctx *c, const struct group *g, size_t k, const unsigned c
         const struct tm_rule *r = &c->m->rs->rules[p->rule];
         size_t ms = 0, me = 0;
         uint32_t n;
+        if (c->res->lazy && p->lazy && defer(c, g->pcre[i], g, k, text, len) == 0)
+            continue;
         n = pcre_run(p, s, text, len, p->counts ? (r->maxhits ? r->maxhits : 1000) : 1, &ms, &me);
         if (n > 0)
             record(c, p, g, k, text, len, n, ms, me, 1);
@@ -1387,6 +1446,7 @@ tm_match_scan(const struct tm_matcher *m, struct tm_match_scratch *s, struct tm_
     c.m = m;
     c.s = s;
     c.res = res;
+    c.t = t;
 
     for (gi = 0; gi < m->ngroups; gi++) {
         const struct group *g = &m->groups[gi];
@@ -1426,4 +1486,37 @@ tm_match_scan(const struct tm_matcher *m, struct tm_match_scratch *s, struct tm_
         }
     }
     return TM_OK;
+}
+
+tm_rc
+tm_match_confirm(const struct tm_matcher *m, struct tm_match_scratch *s, struct tm_task *t,
+                 struct tm_match_result *res, size_t rule)
+{
+    struct scan_ctx c;
+    size_t i;
+
+    if (res->pending == NULL || rule >= m->rs->n || !res->pending[rule])
+        return TM_OK;
+    memset(&c, 0, sizeof(c));
+    c.m = m;
+    c.s = s;
+    c.res = res;
+    c.t = t;
+    res->pending[rule] = 0;
+    for (i = 0; i < res->ndeferred && !res->hits[rule]; i++) {
+        const struct tm_match_deferred *d = &res->deferred[i];
+        const struct pat *p = &m->pats[d->pat];
+        size_t ms = 0, me = 0;
+        if (p->rule != rule)
+            continue;
+        if (pcre_run(p, s, d->text, d->len, 1, &ms, &me) > 0)
+            record(&c, p, &m->groups[d->group], d->piece, d->text, d->len, 1, ms, me, 1);
+    }
+    return TM_OK;
+}
+
+int
+tm_match_lazy(const struct tm_matcher *m, size_t rule)
+{
+    return rule < m->rs->n && m->rule2pat[rule] >= 0 && m->pats[m->rule2pat[rule]].lazy;
 }

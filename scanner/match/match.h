@@ -91,11 +91,24 @@ struct tm_match_hitopts {
     size_t n;
 };
 
+struct tm_match_deferred;
+
 struct tm_match_result {
     uint32_t *hits; /* per rule: match count (1 for a plain hit), 0 = no hit */
     struct tm_match_where *where; /* per rule when explaining, else NULL */
     struct tm_match_hitopts *opts; /* per rule, or NULL when no rule gave options */
     int skipped; /* the regex rules did not run (an early exit): metas are not evaluated */
+    /*
+     * lazy (set before tm_match_scan): the PCRE2 run that confirms a
+     * Hyperscan candidate of a plain __sub-rule waits; pending[rule] is then
+     * 1 (NULL when nothing waits) until tm_match_confirm runs it. The
+     * scorer confirms only what some scored rule's value depends on
+     * (tm_verdict_resolve); the rest stay 0, as if they had not matched.
+     */
+    int lazy;
+    uint8_t *pending;
+    struct tm_match_deferred *deferred;
+    size_t ndeferred, capdeferred;
 };
 
 /*
@@ -113,5 +126,12 @@ tm_rc tm_match_result_init(const struct tm_matcher *m, struct tm_task *t, int ex
  */
 tm_rc tm_match_scan(const struct tm_matcher *m, struct tm_match_scratch *s, struct tm_task *t,
                     struct tm_match_result *res);
+
+/* tm_match_lazy - whether a match of rule i may wait for tm_match_confirm (res->lazy) */
+int tm_match_lazy(const struct tm_matcher *m, size_t rule);
+
+/* tm_match_confirm - run the waiting PCRE2 confirmations of `rule` (to its first match) */
+tm_rc tm_match_confirm(const struct tm_matcher *m, struct tm_match_scratch *s, struct tm_task *t,
+                       struct tm_match_result *res, size_t rule);
 
 #endif

@@ -201,6 +201,8 @@ tm_scanner_new(const struct tm_scanner_opts *o, struct tm_scanner **out, char *e
                     continue;
                 runnable[i] = tm_rule_is_exists(r) || tm_evals_bound(sc->evals, i) ||
                               tm_match_engine(sc->matcher, i, NULL) != TM_ENG_NONE;
+                if (runnable[i] && tm_match_lazy(sc->matcher, i))
+                    runnable[i] = 2;
             }
             lrc = tm_scorer_build(&sc->rules, runnable, &sc->scorer);
             tm_free(runnable);
@@ -285,6 +287,36 @@ undecided_scan(const struct tm_scanner *sc, struct tm_task *t, tm_rc rc, struct 
                                "The message could not be scanned to the end", opt, opt ? 1 : 0,
                                v);
     return rc;
+}
+
+struct confirm_ctx {
+    const struct tm_scanner *sc;
+    struct tm_match_scratch *ms;
+    struct tm_task *t;
+    struct tm_match_result *res;
+};
+
+static tm_rc
+confirm_rule(void *ctx, size_t rule)
+{
+    struct confirm_ctx *c = ctx;
+
+    return tm_match_confirm(c->sc->matcher, c->ms, c->t, c->res, rule);
+}
+
+/*
+ * resolve - the PCRE2 confirmations tm_match_scan left waiting that a
+ * scored rule depends on (issue 10: __FILL_THIS_FORM_SHORT2 alone was half
+ * of all PCRE2 time with SA's rules, and its one meta is mostly decided by
+ * other rules)
+ */
+static tm_rc
+resolve(const struct tm_scanner *sc, struct tm_match_scratch *ms, struct tm_task *t,
+        struct tm_match_result *res)
+{
+    struct confirm_ctx c = {sc, ms, t, res};
+
+    return tm_verdict_resolve(sc->scorer, t, res, confirm_rule, &c);
 }
 
 /* undecided_av - parts ClamAV could not scan: TAMIS_AV_ERROR and the undecided action */
@@ -406,7 +438,9 @@ tm_scanner_scan_env(const struct tm_scanner *sc, struct tm_match_scratch *ms, st
         if (sc->cfg.early_exit)
             early = tm_verdict_early(sc->scorer, t, &res, &sc->cfg);
         res.skipped = early != NULL;
+        res.lazy = sc->cfg.early_exit;
         if ((early == NULL && (rc = tm_match_scan(sc->matcher, ms, t, &res)) != TM_OK) ||
+            (rc = resolve(sc, ms, t, &res)) != TM_OK ||
             (rc = tm_verdict_compute(sc->scorer, t, &res, &sc->cfg, v)) != TM_OK)
             return undecided_scan(sc, t, rc, v);
         v->early_exit = early;

@@ -52,6 +52,7 @@ struct meta {
     struct insn *code;
     size_t ncode;
     int ok;
+    int may_wait; /* depends, maybe through metas, on a rule whose match may wait */
     char *problem;
 };
 
@@ -421,6 +422,230 @@ scored(const struct tm_scorer *s, size_t i)
 }
 
 /*
+ * eval3 - eval() over values some of which are not known yet (unknown[r]:
+ * rule r is 0 or 1), with intervals: 0 or 1 when every value the meta could
+ * take is false or true, 2 when it depends on the unknown ones. A meta with
+ * no unknown rule gets eval()'s answer. Where a && or || has a left side of
+ * unknown truth the right side is evaluated too and the two are joined at
+ * the jump's target.
+ */
+struct iv {
+    double lo, hi;
+    int nz; /* known not to be 0 (what || passes on from its left side) */
+};
+
+static int
+truth3(struct iv v)
+{
+    if (v.lo == 0 && v.hi == 0)
+        return 0;
+    if (v.lo > 0 || v.hi < 0 || v.nz)
+        return 1;
+    return 2;
+}
+
+static struct iv
+iv_join(struct iv a, struct iv b)
+{
+    struct iv r = {a.lo < b.lo ? a.lo : b.lo, a.hi > b.hi ? a.hi : b.hi,
+                   truth3(a) == 1 && truth3(b) == 1};
+    return r;
+}
+
+static struct iv
+iv_cmp(int always, int never)
+{
+    struct iv r = {always ? 1 : 0, never ? 0 : 1, 0};
+    return r;
+}
+
+static int
+eval3(const struct meta *m, const uint32_t *hits, const uint8_t *unknown)
+{
+    struct iv st[VERDICT_MAX_STACK];
+    struct {
+        uint32_t target;
+        struct iv left; /* what the left side gives when it decides the result */
+    } pend[VERDICT_MAX_STACK];
+    size_t sp = 0, np = 0, pc = 0;
+
+    for (;;) {
+        const struct insn *in;
+        struct iv a, b;
+        while (np > 0 && pend[np - 1].target == pc && sp > 0) {
+            st[sp - 1] = iv_join(pend[np - 1].left, st[sp - 1]);
+            np--;
+        }
+        if (pc >= m->ncode)
+            break;
+        in = &m->code[pc];
+        switch (in->op) {
+        case OP_NUM:
+            if (sp < VERDICT_MAX_STACK)
+                st[sp++] = (struct iv){in->num, in->num, 0};
+            break;
+        case OP_RULE:
+            if (sp < VERDICT_MAX_STACK)
+                st[sp++] = unknown[in->rule] ? (struct iv){0, 1, 0}
+                                             : (struct iv){(double)hits[in->rule],
+                                                           (double)hits[in->rule], 0};
+            break;
+        case OP_NOT: {
+            int t = truth3(st[sp - 1]);
+            st[sp - 1] = t == 2 ? (struct iv){0, 1, 0} : (struct iv){t ? 0 : 1, t ? 0 : 1, 0};
+            break;
+        }
+        case OP_NEG:
+            st[sp - 1] = (struct iv){-st[sp - 1].hi, -st[sp - 1].lo, st[sp - 1].nz};
+            break;
+        case OP_AND:
+        case OP_OR: {
+            int t = truth3(st[sp - 1]);
+            int take_left = in->op == OP_AND ? t == 0 : t == 1;
+            if (take_left) {
+                pc = in->jump;
+                continue;
+            }
+            if (t == 2) {
+                if (np >= VERDICT_MAX_STACK)
+                    return 2;
+                pend[np].target = in->jump;
+                /* && gives its left side only when that is false (0); || when true */
+                pend[np].left = in->op == OP_AND ? (struct iv){0, 0, 0} : st[sp - 1];
+                pend[np].left.nz = in->op == OP_OR;
+                np++;
+            }
+            sp--;
+            break;
+        }
+        default:
+            b = st[--sp];
+            a = st[sp - 1];
+            switch (in->op) {
+            case OP_MUL: {
+                double p1 = a.lo * b.lo, p2 = a.lo * b.hi, p3 = a.hi * b.lo, p4 = a.hi * b.hi;
+                a.lo = fmin(fmin(p1, p2), fmin(p3, p4));
+                a.hi = fmax(fmax(p1, p2), fmax(p3, p4));
+                a.nz = 0; /* a product of two non-zero doubles can underflow to 0 */
+                break;
+            }
+            case OP_DIV:
+                if (a.lo == a.hi && b.lo == b.hi)
+                    a.lo = a.hi = b.lo != 0 ? a.lo / b.lo : 0;
+                else
+                    a = (struct iv){-HUGE_VAL, HUGE_VAL, 0};
+                a.nz = 0;
+                break;
+            case OP_ADD:
+                a = (struct iv){a.lo + b.lo, a.hi + b.hi, 0};
+                break;
+            case OP_SUB:
+                a = (struct iv){a.lo - b.hi, a.hi - b.lo, 0};
+                break;
+            case OP_LT:
+                a = iv_cmp(a.hi < b.lo, a.lo >= b.hi);
+                break;
+            case OP_GT:
+                a = iv_cmp(a.lo > b.hi, a.hi <= b.lo);
+                break;
+            case OP_LE:
+                a = iv_cmp(a.hi <= b.lo, a.lo > b.hi);
+                break;
+            case OP_GE:
+                a = iv_cmp(a.lo >= b.hi, a.hi < b.lo);
+                break;
+            case OP_EQ:
+            case OP_NE: {
+                int same = a.lo == a.hi && b.lo == b.hi && a.lo == b.lo;
+                int apart = a.hi < b.lo || a.lo > b.hi;
+                a = in->op == OP_EQ ? iv_cmp(same, apart) : iv_cmp(apart, same);
+                break;
+            }
+            default:
+                break;
+            }
+            st[sp - 1] = a;
+        }
+        pc++;
+    }
+    return sp > 0 ? truth3(st[sp - 1]) : 0;
+}
+
+/*
+ * confirm_deps - confirm every waiting rule that the value of meta rule
+ * `rule` depends on through metas of unknown value
+ */
+static void
+confirm_deps(const struct tm_scorer *s, size_t rule, uint8_t *unknown, uint8_t *seen,
+             struct tm_match_result *res, tm_rc (*confirm)(void *ctx, size_t rule), void *ctx,
+             tm_rc *rc)
+{
+    const struct meta *m;
+    size_t k;
+
+    if (seen[rule] || s->rule2meta[rule] < 0)
+        return;
+    seen[rule] = 1;
+    m = &s->metas[s->rule2meta[rule]];
+    for (k = 0; k < m->ncode && *rc == TM_OK; k++) {
+        uint32_t r = m->code[k].rule;
+        if (m->code[k].op != OP_RULE || !unknown[r])
+            continue;
+        if (res->pending[r]) {
+            *rc = confirm(ctx, r);
+            res->pending[r] = 0;
+            unknown[r] = 0;
+        } else {
+            confirm_deps(s, r, unknown, seen, res, confirm, ctx, rc);
+        }
+    }
+}
+
+tm_rc
+tm_verdict_resolve(const struct tm_scorer *s, struct tm_task *t, struct tm_match_result *res,
+                   tm_rc (*confirm)(void *ctx, size_t rule), void *ctx)
+{
+    const struct tm_ruleset *rs = s->rs;
+    uint8_t *unknown, *seen;
+    size_t i;
+    tm_rc rc = TM_OK;
+
+    if (res->pending == NULL || res->skipped)
+        return TM_OK;
+    unknown = tm_arena_calloc(t->arena, rs->n ? rs->n : 1, 1);
+    seen = tm_arena_calloc(t->arena, rs->n ? rs->n : 1, 1);
+    if (unknown == NULL || seen == NULL)
+        return TM_ENOMEM;
+    for (i = 0; i < rs->n; i++)
+        if (res->hits[i] && !active(s, i))
+            res->hits[i] = 0;
+    /*
+     * One pass in evaluation order suffices: a meta eval3 decides keeps its
+     * value whatever the waiting rules turn out to be; for one it cannot
+     * decide, every waiting rule it reaches through undecided metas is
+     * confirmed, after which its value is exact. Rules left waiting sit only
+     * under decided metas, and count as no match.
+     */
+    for (i = 0; i < rs->n; i++)
+        unknown[i] = res->pending[i] && !res->hits[i] && active(s, i);
+    for (i = 0; i < s->nmetas && rc == TM_OK; i++) {
+        const struct meta *m = &s->metas[i];
+        int v;
+        if (!m->ok || !active(s, m->rule))
+            continue;
+        v = m->may_wait ? eval3(m, res->hits, unknown) : eval(m, res->hits) != 0;
+        if (v != 2) {
+            res->hits[m->rule] = (uint32_t)v;
+            continue;
+        }
+        unknown[m->rule] = 1;
+        if (scored(s, m->rule)) /* a force_action counts only on a scored hit too */
+            confirm_deps(s, m->rule, unknown, seen, res, confirm, ctx, &rc);
+    }
+    return rc;
+}
+
+/*
  * early_bounds - for tm_verdict_early: the least the rules decided after the
  * evals (regex, exists and meta rules) can add to a score, and the strongest
  * action a rule forces. A multiple rule scores once per hit, up to its
@@ -624,6 +849,8 @@ tm_scorer_build(const struct tm_ruleset *rs, const uint8_t *runnable, struct tm_
                 m->problem = tm_xstrdup(buf);
                 break;
             }
+            if ((dm >= 0 && s->metas[dm].may_wait) || (dm < 0 && runnable[d] == 2))
+                m->may_wait = 1;
         }
     }
     for (i = 0; i < nall; i++)

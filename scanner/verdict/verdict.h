@@ -46,8 +46,10 @@ struct tm_verdict_cfg {
      * Early exit (issue 10, as rspamd does): once the eval rules (ClamAV,
      * sender authentication, URL lists ...) make the strongest action the
      * rule set can reach certain, and at least reject, the regex and meta
-     * rules are not run (tm_verdict_early). On by default; `tamis corpus`
-     * and --explain turn it off, since they want every hit.
+     * rules are not run (tm_verdict_early). With it, the PCRE2 run that
+     * confirms a __sub-rule's candidate waits until a scored rule needs
+     * it (tm_verdict_resolve). On by default; `tamis corpus`, --explain
+     * and --all-hits turn it off, since they want every hit.
      */
     int early_exit;
 };
@@ -106,7 +108,8 @@ int tm_action_parse(const char *s);
 
 /*
  * tm_scorer_build - compile the metas of rs. runnable[i] says whether
- * non-meta rule i can run (loaded as supported and compiled). A meta that
+ * non-meta rule i can run (loaded as supported and compiled): 1, or 2 when
+ * its match may wait for tm_verdict_resolve (tm_match_lazy). A meta that
  * does not parse, sits on a cycle, or uses a rule that cannot run (directly
  * or through another meta) is not evaluated, and tm_scorer_meta_problem says
  * why: evaluating it with the missing rule as 0 could fire where
@@ -125,10 +128,6 @@ double tm_scorer_rule_score(const struct tm_scorer *s, size_t rule);
 #define TM_SYM_NO_RULE    UINT32_MAX /* tm_symbol.rule of such a symbol */
 
 /*
- * tm_verdict_compute - evaluate metas over res->hits (extended in place with
- * meta hits), then symbols, score and action; all in the task arena.
- */
-/*
  * tm_verdict_early - with the hits of the eval rules alone in res (the
  * regex rules not run yet), why the action is already certain, or NULL:
  * the action of their score plus the least the other rules could add (the
@@ -140,6 +139,20 @@ double tm_scorer_rule_score(const struct tm_scorer *s, size_t rule);
 const char *tm_verdict_early(const struct tm_scorer *s, struct tm_task *t,
                              const struct tm_match_result *res, const struct tm_verdict_cfg *cfg);
 
+/*
+ * tm_verdict_resolve - when res has PCRE2 confirmations waiting (a lazy
+ * tm_match_scan), run through confirm those that some scored meta's value
+ * (or a meta's force_action) depends on, until every such meta has the value
+ * it would have with all of them run. The others stay 0: no score, no
+ * action and no forced action can differ, only the hits of sub-rules.
+ */
+tm_rc tm_verdict_resolve(const struct tm_scorer *s, struct tm_task *t, struct tm_match_result *res,
+                         tm_rc (*confirm)(void *ctx, size_t rule), void *ctx);
+
+/*
+ * tm_verdict_compute - evaluate metas over res->hits (extended in place with
+ * meta hits), then symbols, score and action; all in the task arena.
+ */
 tm_rc tm_verdict_compute(const struct tm_scorer *s, struct tm_task *t, struct tm_match_result *res,
                          const struct tm_verdict_cfg *cfg, struct tm_verdict *out);
 

@@ -3,6 +3,9 @@
  * tm_verdict_undecided never lets a message pass as clean by default,
  * keeps a stronger action, and the SMTP replies name no internals.
  * tm_verdict_early: the bound it takes from the rules that have not run.
+ * tm_verdict_resolve: which waiting sub-rule matches it confirms (by hand),
+ * and that confirming only those gives the verdict of running them all
+ * (random metas against the plain evaluation).
  */
 #include "harness.h"
 
@@ -224,6 +227,262 @@ TM_TEST(verdict_early_exit_bound)
     tm_engine_unref(eng);
 }
 
+/*
+ * A rule set from text, its scorer built with every regex rule runnable and
+ * every __sub-rule's match allowed to wait (runnable 2, as tm_match_lazy).
+ */
+struct rset {
+    struct tm_ruleset rs;
+    struct tm_scorer *sc;
+};
+
+static int
+rset_load(struct rset *r, const char *text)
+{
+    char path[] = "/tmp/tamis-test-resolve-XXXXXX";
+    const char *paths[1] = {path};
+    int fd = mkstemp(path), ok = 0;
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    uint8_t *runnable;
+    size_t i;
+
+    memset(r, 0, sizeof(*r));
+    if (f == NULL)
+        return 0;
+    fputs(text, f);
+    fclose(f);
+    if (tm_rules_load(&r->rs, paths, 1) == TM_OK) {
+        runnable = calloc(r->rs.n ? r->rs.n : 1, 1);
+        for (i = 0; runnable != NULL && i < r->rs.n; i++)
+            if (r->rs.rules[i].type != TM_RULE_META)
+                runnable[i] = strncmp(r->rs.rules[i].name, "__", 2) == 0 ? 2 : 1;
+        ok = runnable != NULL && tm_scorer_build(&r->rs, runnable, &r->sc) == TM_OK;
+        free(runnable);
+    }
+    unlink(path);
+    return ok;
+}
+
+static void
+rset_free(struct rset *r)
+{
+    tm_scorer_free(r->sc);
+    tm_rules_free(&r->rs);
+}
+
+static size_t
+rule_index(const struct tm_ruleset *rs, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < rs->n; i++)
+        if (strcmp(rs->rules[i].name, name) == 0)
+            return i;
+    return SIZE_MAX;
+}
+
+/* What a confirm callback knows: each rule's real hit, and the rules asked for. */
+struct oracle {
+    const uint8_t *truth;
+    struct tm_match_result *res;
+    uint8_t *asked;
+};
+
+static tm_rc
+oracle_confirm(void *ctx, size_t rule)
+{
+    struct oracle *o = ctx;
+
+    o->asked[rule] = 1;
+    o->res->hits[rule] = o->truth[rule];
+    return TM_OK;
+}
+
+TM_TEST(verdict_resolve_confirms_what_scores_need)
+{
+    static const char rules[] =
+        "body __A /a/\nbody __B /b/\nmeta S1 __A && __B\nscore S1 1\n"
+        "body __C /c/\nbody __D /d/\nmeta S2 __C || __D\nscore S2 1\n"
+        "body __E /e/\nbody __F /f/\nmeta S3 __E && !__F\nscore S3 1\n"
+        "body __G /g/\nbody __H /h/\nmeta __M (__G + __H) > 1\nbody X /x/\nscore X 0.5\n"
+        "meta S4 __M && X\nscore S4 1\n"
+        "body __P /p/\nmeta __N __P\n"
+        "body __Q /q/\nbody __R /r/\nbody __T /t/\nmeta S5 (__Q + __R + __T) > 2\nscore S5 1\n";
+    /* waiting: __A __C __E __G __P __Q, all of them real matches */
+    static const char *const waiting[] = {"__A", "__C", "__E", "__G", "__P", "__Q"};
+    static const char *const known[] = {"__D", "__H", "X", "__T"}; /* hit; __B __F __R not */
+    struct tm_engine *eng;
+    struct tm_task *t = new_task(&eng);
+    struct rset r;
+    struct tm_match_result res;
+    struct tm_verdict_cfg cfg;
+    struct tm_verdict v;
+    struct oracle o;
+    uint8_t *truth, *asked;
+    size_t i, n;
+
+    REQUIRE(t != NULL);
+    REQUIRE(rset_load(&r, rules));
+    n = r.rs.n;
+    memset(&res, 0, sizeof(res));
+    res.hits = tm_arena_calloc(t->arena, n, sizeof(*res.hits));
+    res.pending = tm_arena_calloc(t->arena, n, 1);
+    truth = tm_arena_calloc(t->arena, n, 1);
+    asked = tm_arena_calloc(t->arena, n, 1);
+    REQUIRE(res.hits != NULL && res.pending != NULL && truth != NULL && asked != NULL);
+    for (i = 0; i < sizeof(waiting) / sizeof(*waiting); i++) {
+        size_t k = rule_index(&r.rs, waiting[i]);
+        REQUIRE(k != SIZE_MAX);
+        res.pending[k] = truth[k] = 1;
+    }
+    for (i = 0; i < sizeof(known) / sizeof(*known); i++) {
+        size_t k = rule_index(&r.rs, known[i]);
+        REQUIRE(k != SIZE_MAX);
+        res.hits[k] = truth[k] = 1;
+    }
+    o.truth = truth;
+    o.res = &res;
+    o.asked = asked;
+    CHECK(tm_verdict_resolve(r.sc, t, &res, oracle_confirm, &o) == TM_OK);
+    /* S1 is false whatever __A is (__B did not match); S2 true whatever __C is;
+     * S5 cannot pass 2 with __R at 0; nothing scored reads __N: no run for those */
+    CHECK(!asked[rule_index(&r.rs, "__A")]);
+    CHECK(!asked[rule_index(&r.rs, "__C")]);
+    CHECK(!asked[rule_index(&r.rs, "__P")]);
+    CHECK(!asked[rule_index(&r.rs, "__Q")]);
+    /* S3 turns on __E, S4 on __G through the sub-meta __M */
+    CHECK(asked[rule_index(&r.rs, "__E")]);
+    CHECK(asked[rule_index(&r.rs, "__G")]);
+    tm_verdict_cfg_default(&cfg);
+    REQUIRE(tm_verdict_compute(r.sc, t, &res, &cfg, &v) == TM_OK);
+    /* S2 (1) + S3 (1) + S4 (1) + X (0.5) */
+    CHECK(v.score > 3.49 && v.score < 3.51);
+    CHECK(res.hits[rule_index(&r.rs, "S3")] == 1 && res.hits[rule_index(&r.rs, "S4")] == 1);
+    CHECK(res.hits[rule_index(&r.rs, "S1")] == 0 && res.hits[rule_index(&r.rs, "S5")] == 0);
+    rset_free(&r);
+    tm_task_free(t);
+    tm_engine_unref(eng);
+}
+
+/* --- random metas: resolve + compute gives the plain evaluation's verdict ---- */
+
+#define RND_LEAVES 6
+#define RND_METAS  14
+
+static unsigned long rnd_state = 20261127ul;
+
+static unsigned
+rnd(unsigned n)
+{
+    rnd_state = rnd_state * 6364136223846793005ul + 1442695040888963407ul;
+    return (unsigned)((rnd_state >> 33) % n);
+}
+
+/* rnd_expr - a random meta expression over the leaves and the metas before `self` */
+static void
+rnd_expr(char *out, size_t cap, int depth, int self)
+{
+    static const char *const bin[] = {"&&", "||", "+", "-", "*", "/", ">", "<", ">=", "<=",
+                                      "==", "!="};
+    char a[512], b[512];
+    unsigned k = depth > 3 ? 0 : rnd(6);
+
+    if (k <= 1) {
+        unsigned pick = rnd(RND_LEAVES + (unsigned)self);
+        if (pick < RND_LEAVES)
+            snprintf(out, cap, "__L%u", pick);
+        else
+            snprintf(out, cap, "%sM%u", rnd(2) ? "__" : "", pick - RND_LEAVES);
+    } else if (k == 2) {
+        snprintf(out, cap, "%u", rnd(4));
+    } else if (k == 3) {
+        rnd_expr(a, sizeof(a), depth + 1, self);
+        if (snprintf(out, cap, "!(%s)", a) >= (int)cap)
+            snprintf(out, cap, "0"); /* too long (depth 4 keeps it far below): a constant */
+    } else {
+        rnd_expr(a, sizeof(a), depth + 1, self);
+        rnd_expr(b, sizeof(b), depth + 1, self);
+        if (snprintf(out, cap, "(%s %s %s)", a, bin[rnd(sizeof(bin) / sizeof(*bin))], b) >= (int)cap)
+            snprintf(out, cap, "1");
+    }
+}
+
+TM_TEST(verdict_resolve_matches_full_evaluation)
+{
+    struct tm_engine *eng;
+    struct tm_task *t = new_task(&eng);
+    struct tm_verdict_cfg cfg;
+    size_t sets, trials = 0, waited = 0, confirmed = 0;
+
+    REQUIRE(t != NULL);
+    tm_task_free(t);
+    tm_verdict_cfg_default(&cfg);
+    for (sets = 0; sets < 40; sets++) {
+        char text[32768], e[512];
+        size_t len = 0, i, n, trial;
+        struct rset r;
+        for (i = 0; i < RND_LEAVES; i++)
+            len += (size_t)snprintf(text + len, sizeof(text) - len, "body __L%zu /l%zu/\n", i, i);
+        for (i = 0; i < RND_METAS; i++) {
+            /* M<i> is scored, __M<i> is its unscored twin */
+            rnd_expr(e, sizeof(e), 0, (int)i);
+            len += (size_t)snprintf(text + len, sizeof(text) - len,
+                                    "meta M%zu %s\nscore M%zu %u\nmeta __M%zu %s\n", i, e, i,
+                                    1 + rnd(5), i, e);
+        }
+        REQUIRE(len < sizeof(text));
+        REQUIRE(rset_load(&r, text));
+        REQUIRE((t = tm_task_new(eng)) != NULL); /* a task per set: its arena holds 200 trials */
+        n = r.rs.n;
+        for (trial = 0; trial < 200; trial++) {
+            struct tm_match_result full, lazy;
+            struct tm_verdict vf, vl;
+            struct oracle o;
+            uint8_t *truth = tm_arena_calloc(t->arena, n, 1), *asked = tm_arena_calloc(t->arena, n, 1);
+            memset(&full, 0, sizeof(full));
+            memset(&lazy, 0, sizeof(lazy));
+            full.hits = tm_arena_calloc(t->arena, n, sizeof(*full.hits));
+            lazy.hits = tm_arena_calloc(t->arena, n, sizeof(*lazy.hits));
+            lazy.pending = tm_arena_calloc(t->arena, n, 1);
+            REQUIRE(truth && asked && full.hits && lazy.hits && lazy.pending);
+            for (i = 0; i < n; i++) {
+                if (r.rs.rules[i].type == TM_RULE_META)
+                    continue;
+                truth[i] = (uint8_t)rnd(2);
+                full.hits[i] = truth[i];
+                if (rnd(3) != 0) { /* two in three wait */
+                    lazy.pending[i] = 1;
+                    waited++;
+                } else {
+                    lazy.hits[i] = truth[i];
+                }
+            }
+            o.truth = truth;
+            o.res = &lazy;
+            o.asked = asked;
+            REQUIRE(tm_verdict_resolve(r.sc, t, &lazy, oracle_confirm, &o) == TM_OK);
+            REQUIRE(tm_verdict_compute(r.sc, t, &full, &cfg, &vf) == TM_OK);
+            REQUIRE(tm_verdict_compute(r.sc, t, &lazy, &cfg, &vl) == TM_OK);
+            for (i = 0; i < n; i++)
+                confirmed += asked[i];
+            CHECK(vf.score == vl.score && vf.action == vl.action && vf.n == vl.n);
+            for (i = 0; i < n; i++) /* every scored meta has its plain value */
+                if (strncmp(r.rs.rules[i].name, "M", 1) == 0 && full.hits[i] != lazy.hits[i]) {
+                    tm_test_fail(__FILE__, __LINE__, "set %zu trial %zu: %s is %u, plainly %u",
+                                 sets, trial, r.rs.rules[i].name, lazy.hits[i], full.hits[i]);
+                    break;
+                }
+            trials++;
+        }
+        rset_free(&r);
+        tm_task_free(t);
+    }
+    printf("# %zu trials, %zu sub-rule matches waiting, %zu confirmed\n", trials, waited, confirmed);
+    CHECK(confirmed < waited); /* some were not needed */
+    CHECK(confirmed > 0);
+    tm_engine_unref(eng);
+}
+
 const struct tm_test tests_verdict[] = {
     TM_TEST_ENTRY(verdict_undecided_tempfails_by_default),
     TM_TEST_ENTRY(verdict_undecided_keeps_stronger_action),
@@ -231,4 +490,6 @@ const struct tm_test tests_verdict[] = {
     TM_TEST_ENTRY(verdict_force_policy_reply),
     TM_TEST_ENTRY(verdict_action_names),
     TM_TEST_ENTRY(verdict_early_exit_bound),
+    TM_TEST_ENTRY(verdict_resolve_confirms_what_scores_need),
+    TM_TEST_ENTRY(verdict_resolve_matches_full_evaluation),
     TM_TEST_END};
