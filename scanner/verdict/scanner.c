@@ -438,7 +438,7 @@ tm_scanner_scan_env(const struct tm_scanner *sc, struct tm_match_scratch *ms, st
         if (sc->cfg.early_exit)
             early = tm_verdict_early(sc->scorer, t, &res, &sc->cfg);
         res.skipped = early != NULL;
-        res.lazy = sc->cfg.early_exit;
+        res.lazy = sc->cfg.early_exit && !explain; /* explaining shows where each rule hit */
         if ((early == NULL && (rc = tm_match_scan(sc->matcher, ms, t, &res)) != TM_OK) ||
             (rc = resolve(sc, ms, t, &res)) != TM_OK ||
             (rc = tm_verdict_compute(sc->scorer, t, &res, &sc->cfg, v)) != TM_OK)
