@@ -1342,11 +1342,10 @@ defer(struct scan_ctx *c, uint32_t pi, const struct group *g, size_t k, const un
         return -1;
     if (res->ndeferred == res->capdeferred) {
         size_t cap = res->capdeferred ? 2 * res->capdeferred : 64;
-        struct tm_match_deferred *n = tm_arena_calloc(c->t->arena, cap, sizeof(*n));
+        struct tm_match_deferred *n = tm_arena_realloc(
+            c->t->arena, res->deferred, res->capdeferred * sizeof(*n), cap * sizeof(*n));
         if (n == NULL)
             return -1;
-        if (res->ndeferred > 0)
-            memcpy(n, res->deferred, res->ndeferred * sizeof(*n));
         res->deferred = n;
         res->capdeferred = cap;
     }

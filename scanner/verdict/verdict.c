@@ -421,6 +421,17 @@ scored(const struct tm_scorer *s, size_t i)
     return (s->kind[i] & KIND_SCORED) != 0;
 }
 
+/* drop_inactive - SpamAssassin's got_hit: the hits of rules that are not active count as 0 */
+static void
+drop_inactive(const struct tm_scorer *s, struct tm_match_result *res)
+{
+    size_t i;
+
+    for (i = 0; i < s->rs->n; i++)
+        if (res->hits[i] && !active(s, i))
+            res->hits[i] = 0;
+}
+
 /*
  * eval3 - eval() over values some of which are not known yet (unknown[r]:
  * rule r is 0 or 1), with intervals: 0 or 1 when every value the meta could
@@ -616,9 +627,7 @@ tm_verdict_resolve(const struct tm_scorer *s, struct tm_task *t, struct tm_match
     seen = tm_arena_calloc(t->arena, rs->n ? rs->n : 1, 1);
     if (unknown == NULL || seen == NULL)
         return TM_ENOMEM;
-    for (i = 0; i < rs->n; i++)
-        if (res->hits[i] && !active(s, i))
-            res->hits[i] = 0;
+    drop_inactive(s, res);
     /*
      * One pass in evaluation order suffices: a meta eval3 decides keeps its
      * value whatever the waiting rules turn out to be; for one it cannot
@@ -970,9 +979,7 @@ tm_verdict_compute(const struct tm_scorer *s, struct tm_task *t, struct tm_match
     int a;
 
     memset(out, 0, sizeof(*out));
-    for (i = 0; i < rs->n; i++)
-        if (res->hits[i] && !active(s, i))
-            res->hits[i] = 0;
+    drop_inactive(s, res);
     for (i = 0; i < s->nmetas && !res->skipped; i++) {
         const struct meta *m = &s->metas[i];
         if (m->ok && active(s, m->rule))
