@@ -1,15 +1,18 @@
 /*
- * daemon.h - tamisd's insides: the event loop (one thread, epoll) that does
- * all socket I/O, the pool of scan workers, the engine in force (swapped on
- * reload), and the protocol sessions behind one small interface.
+ * daemon.h - tamisd's insides: the scan workers, which take connections,
+ * read, scan and reply themselves (epoll, EPOLLONESHOT), the loop thread
+ * (signals, idle timeouts, and the queue when every worker is busy), the
+ * engine in force (swapped on reload), and the protocol sessions behind one
+ * small interface.
  *
- * A connection belongs to the loop. Its protocol session turns bytes into
- * replies the loop writes back, and says when a whole message is there;
- * then the loop stops reading that connection and queues a job. A worker
- * scans the job's message with the engine in force, asks the session for
- * the final reply (still not touching the socket), and hands the job back
- * through an eventfd. A full queue, a failed scan or a missed deadline give
- * the session's tempfail reply: the relay retries, nothing passes unscanned.
+ * One thread at a time holds a connection: the one that got its event, until
+ * it re-arms or frees it. Its protocol session turns bytes into replies and
+ * says when a whole message is there; a worker then scans it at once with
+ * the engine in force and asks the session for the final reply. When no
+ * worker is free, the loop thread reads the waiting connections and queues
+ * their messages for the workers. A full queue, a failed scan or a missed
+ * deadline give the session's tempfail reply: the relay retries, nothing
+ * passes unscanned.
  */
 #ifndef TM_DAEMON_DAEMON_H
 #define TM_DAEMON_DAEMON_H
