@@ -429,7 +429,12 @@ scan_job(struct job *j, const struct tm_sess_ops *ops, void *sess, struct dengin
 }
 
 /* conn.state: who may touch the connection */
-enum { CONN_ARMED = 0, CONN_HELD = 1, CONN_ARMED_OUT = 2 /* armed, a reply still to write */ };
+enum {
+    CONN_ARMED = 0,     /* armed in cset, waiting for input */
+    CONN_HELD = 1,      /* a thread got its event (or accepted it) and serves it */
+    CONN_ARMED_OUT = 2, /* armed, a reply still to write */
+    CONN_KILLED = 3     /* the loop thread shut it down: its next holder frees it */
+};
 
 struct conn {
     int fd;
@@ -439,7 +444,6 @@ struct conn {
     int closing, dead, peer_eof;
     int in_cset; /* registered in cset (it is not, while its first holder serves it) */
     atomic_int state;
-    atomic_int kill;          /* the loop thread asks the next holder to close it */
     _Atomic long long last_ms; /* the last read or write */
     struct conn *prev, *next; /* conns_mu */
 };
@@ -906,8 +910,7 @@ conn_continue(struct conn *c, int kick, struct worker *w)
 static void
 conn_service(struct conn *c, uint32_t events, struct worker *w)
 {
-    atomic_store(&c->state, CONN_HELD);
-    if (atomic_load(&c->kill)) {
+    if (atomic_exchange(&c->state, CONN_HELD) == CONN_KILLED) {
         conn_free(c);
         return;
     }
@@ -960,7 +963,6 @@ accept_one(struct listener *ls, struct worker *w)
     c->sess = ls->ops->open(gcfg);
     c->in.max = DAEMON_IN_MAX + 2 * DAEMON_READ_CHUNK;
     atomic_init(&c->state, CONN_HELD);
-    atomic_init(&c->kill, 0);
     atomic_init(&c->last_ms, now_ms_ll());
     pthread_mutex_lock(&conns_mu);
     full = nconns >= gcfg->max_connections;
@@ -1109,9 +1111,11 @@ take_waiting(int *watching)
 }
 
 /*
- * sweep - the loop thread asks the holder-to-be of each armed connection
- * that has been idle past read_timeout_ms (or, draining, of each that
- * waits for input) to close it: shutdown wakes it in cset.
+ * sweep - the loop thread shuts down each armed connection that has been
+ * idle past read_timeout_ms (or, draining, each that waits for input): the
+ * shutdown wakes it in cset, and its next holder frees it. A connection a
+ * thread takes meanwhile is not touched (the state changes atomically
+ * either way), so no request that arrives at that moment is cut.
  */
 static void
 sweep(int draining, long long now)
@@ -1121,13 +1125,12 @@ sweep(int draining, long long now)
     pthread_mutex_lock(&conns_mu);
     for (c = conns; c != NULL; c = c->next) {
         int st = atomic_load(&c->state);
-        if (st == CONN_HELD || atomic_load(&c->kill))
+        if (st == CONN_HELD || st == CONN_KILLED)
             continue;
-        if ((draining && st == CONN_ARMED) ||
-            now - atomic_load(&c->last_ms) > (long long)gcfg->read_timeout_ms) {
-            atomic_store(&c->kill, 1);
+        if (((draining && st == CONN_ARMED) ||
+             now - atomic_load(&c->last_ms) > (long long)gcfg->read_timeout_ms) &&
+            atomic_compare_exchange_strong(&c->state, &st, CONN_KILLED))
             (void)shutdown(c->fd, SHUT_RDWR);
-        }
     }
     pthread_mutex_unlock(&conns_mu);
 }
