@@ -44,7 +44,8 @@ static const struct key keys[] = {
      "least severe level logged"},
     {"analytics_log", K_STR, F(analytics_log), S(analytics_log), 0, 0, 0, NULL,
      "file of one JSON line per message; '-': stderr; empty: none"},
-    {"workers", K_UINT, F(workers), 0, 0, 0, 256, NULL, "scan threads; 0: one per core"},
+    {"workers", K_UINT, F(workers), 0, 0, 0, 256, NULL,
+     "scan threads, each of which accepts, reads, scans and replies; 0: one per core"},
     {"cpu_affinity", K_BOOL, F(cpu_affinity), 0, 0, 0, 1, NULL,
      "pin scan thread k to the k-th CPU tamisd may use, when there are no more threads "
      "than CPUs (a scan keeps its CPU's caches warm)"},
