@@ -771,6 +771,14 @@ scan_here(struct conn *c, struct worker *w)
     atomic_fetch_sub(&metrics.inflight, 1);
 }
 
+/* wake_workers - units on wakefd: each wakes one worker waiting on cset */
+static void
+wake_workers(uint64_t units)
+{
+    if (write(wakefd, &units, sizeof(units)) < 0)
+        tm_log(TM_LOG_ERR, "eventfd: %s", strerror(errno));
+}
+
 /*
  * submit - the loop thread queues the session's message (1: the job holds c
  * now, and the caller must not touch c again), or answers tempfail when the
@@ -813,11 +821,8 @@ submit(struct conn *c)
     queue.n++;
     wake = queue.idle > 0;
     pthread_mutex_unlock(&queue.mu); /* from here a worker may hold c, and free it */
-    if (wake) {
-        uint64_t one = 1;
-        if (write(wakefd, &one, sizeof(one)) < 0)
-            tm_log(TM_LOG_ERR, "eventfd: %s", strerror(errno));
-    }
+    if (wake)
+        wake_workers(1);
     return 1;
 }
 
@@ -925,15 +930,16 @@ is_listener(const void *p)
     return p >= (const void *)listeners && p < (const void *)(listeners + nlisteners);
 }
 
+/* arm_oneshot - a listener or wakefd in cset: its next event goes to one thread */
 static void
-listener_arm(struct listener *ls, int op)
+arm_oneshot(int op, int fd, void *ptr)
 {
     struct epoll_event ev;
 
     memset(&ev, 0, sizeof(ev));
     ev.events = EPOLLIN | EPOLLONESHOT;
-    ev.data.ptr = ls;
-    (void)epoll_ctl(cset, op, ls->fd, &ev);
+    ev.data.ptr = ptr;
+    (void)epoll_ctl(cset, op, fd, &ev);
 }
 
 /*
@@ -949,7 +955,7 @@ accept_one(struct listener *ls, struct worker *w)
     int full, fd = accept4(ls->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
     if (atomic_load(&accepting))
-        listener_arm(ls, EPOLL_CTL_MOD);
+        arm_oneshot(EPOLL_CTL_MOD, ls->fd, ls);
     if (fd < 0)
         return;
     if (!atomic_load(&accepting)) {
@@ -1000,15 +1006,14 @@ finish_queued(struct job *j, struct worker *w)
     conn_continue(c, 1, w);
 }
 
+/* serve - a listener's or a connection's event, on a worker or (w NULL) the loop thread */
 static void
-wake_rearm(void)
+serve(const struct epoll_event *ev, struct worker *w)
 {
-    struct epoll_event ev;
-
-    memset(&ev, 0, sizeof(ev));
-    ev.events = EPOLLIN | EPOLLONESHOT;
-    ev.data.ptr = &wakefd;
-    (void)epoll_ctl(cset, EPOLL_CTL_MOD, wakefd, &ev);
+    if (is_listener(ev->data.ptr))
+        accept_one(ev->data.ptr, w);
+    else
+        conn_service(ev->data.ptr, ev->events, w);
 }
 
 static void *
@@ -1050,13 +1055,11 @@ worker_main(void *arg)
             uint64_t v;
             if (read(wakefd, &v, sizeof(v)) < 0 && errno != EAGAIN)
                 tm_log(TM_LOG_ERR, "eventfd: %s", strerror(errno));
-            wake_rearm(); /* one unit per worker: a second job wakes a second worker */
+            /* one unit per worker: a second job wakes a second worker */
+            arm_oneshot(EPOLL_CTL_MOD, wakefd, &wakefd);
             continue;
         }
-        if (is_listener(ev.data.ptr))
-            accept_one(ev.data.ptr, &w);
-        else
-            conn_service(ev.data.ptr, ev.events, &w);
+        serve(&ev, &w);
     }
     tm_match_scratch_free(w.ms);
     engine_put(w.e);
@@ -1101,11 +1104,9 @@ take_waiting(int *watching)
             if (queue.idle == 0 && read(wakefd, &v, sizeof(v)) < 0 && errno != EAGAIN)
                 tm_log(TM_LOG_ERR, "eventfd: %s", strerror(errno));
             pthread_mutex_unlock(&queue.mu);
-            wake_rearm();
-        } else if (is_listener(evs[k].data.ptr)) {
-            accept_one(evs[k].data.ptr, NULL);
+            arm_oneshot(EPOLL_CTL_MOD, wakefd, &wakefd);
         } else {
-            conn_service(evs[k].data.ptr, evs[k].events, NULL);
+            serve(&evs[k], NULL);
         }
     }
 }
@@ -1266,11 +1267,9 @@ tm_daemon_run(struct tm_daemon_cfg *cfg, const char *config_path)
     ev.events = EPOLLIN;
     ev.data.ptr = &sfd;
     (void)epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev);
-    ev.events = EPOLLIN | EPOLLONESHOT;
-    ev.data.ptr = &wakefd;
-    (void)epoll_ctl(cset, EPOLL_CTL_ADD, wakefd, &ev);
+    arm_oneshot(EPOLL_CTL_ADD, wakefd, &wakefd);
     for (i = 0; i < nlisteners; i++)
-        listener_arm(&ls[i], EPOLL_CTL_ADD);
+        arm_oneshot(EPOLL_CTL_ADD, ls[i].fd, &ls[i]);
     ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     nworkers = cfg->workers ? cfg->workers : (unsigned)(ncpu > 0 ? ncpu : 1);
     queue.max = cfg->max_queue;
@@ -1340,11 +1339,7 @@ tm_daemon_run(struct tm_daemon_cfg *cfg, const char *config_path)
     pthread_mutex_lock(&queue.mu);
     queue.stop = 1;
     pthread_mutex_unlock(&queue.mu);
-    {
-        uint64_t units = nworkers;
-        if (write(wakefd, &units, sizeof(units)) < 0)
-            tm_log(TM_LOG_ERR, "eventfd: %s", strerror(errno));
-    }
+    wake_workers(nworkers);
     for (i = 0; i < nworkers; i++)
         pthread_join(threads[i], NULL);
     tm_free(threads);
