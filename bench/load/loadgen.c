@@ -5,7 +5,7 @@
  *
  *   loadgen run  --proto P [--socket PATH] [--concurrency N] [--warmup K]
  *                [--json OUT] [--label NAME] [--list FILE] [FILE...]
- *                [--count N] [--rate R] [--sample-pid PID --sample-every K]
+ *                [--count N] [--rate R [--threads]] [--sample-pid PID --sample-every K]
  *                [--rules PATH]... [--av-db PATH] [--cache DIR]   (P = inproc)
  *                [--build-only]  (inproc: build the engine, print its build time)
  *   loadgen ping --proto P --socket PATH [--timeout S] [--pid PID]
@@ -41,8 +41,12 @@
  * that takes it sleeps until then and sends it, and its latency is measured
  * from that scheduled time, not from the send, so a server (or a client)
  * that falls behind shows its queueing in the latency (no coordinated
- * omission). The N threads are the most requests in flight at once: when all
- * are busy a due message waits, and that wait is counted. The report adds the
+ * omission). The N connections are the most requests in flight at once: when
+ * all are busy a due message waits, and that wait is counted. In the open loop
+ * the N connections are not N threads: they are N green threads (ucontext) of
+ * one event loop (epoll, non-blocking sockets), as wrk2 drives a fixed rate, so
+ * that the client's own thread wake-ups do not take the server's CPU on a small
+ * machine (--threads: one thread per connection instead). The report adds the
  * target rate, the achieved one (messages / time from the first due time to
  * the last reply), how late the sends were (send_late_ms: p99, max) and the
  * most requests in flight at once (max_in_flight: N means every connection was
@@ -66,7 +70,9 @@
  * (spamd PING, HTTP GET /ping, clamd zPING, milter OPTNEG) and prints the
  * seconds it waited; used to time a server's start-up.
  */
+#define _GNU_SOURCE 1 /* epoll_pwait2, MAP_ANONYMOUS, MAP_STACK */
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -75,10 +81,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "core/limits.h"
@@ -126,6 +135,11 @@ struct worker {
     size_t cap;
     /* inproc: this thread's match scratch */
     struct tm_match_scratch *ms;
+    /* event loop: this green thread's context and stack */
+    ucontext_t uc;
+    void *stack;
+    double wake_at; /* runnable from this time; 0: waiting for I/O */
+    int done;
 };
 
 static enum proto proto;
@@ -149,6 +163,46 @@ static size_t nsamples;
 static _Atomic size_t n_answered;   /* messages of the timed phase answered so far */
 static _Atomic size_t in_flight;    /* open loop: requests sent and not answered yet */
 static _Atomic size_t max_in_flight;
+static int client_threads;          /* --threads: the open loop on one thread per connection */
+static int evloop;                  /* the workers are green threads of one event loop */
+
+/* ---- the open loop's event loop -------------------------------------------------- */
+
+#define GREEN_STACK (256u << 10)
+
+static int epfd = -1;
+static ucontext_t sched_uc; /* the event loop's own context */
+static struct worker *cur;  /* the green thread running now */
+
+/* yield - back to the event loop; returns when it resumes this green thread */
+static void
+yield(void)
+{
+    struct worker *w = cur;
+
+    if (swapcontext(&w->uc, &sched_uc) < 0) {
+        fprintf(stderr, "loadgen: swapcontext failed\n");
+        exit(2);
+    }
+}
+
+/* io_wait - event loop: wait until fd is ready for EVENTS (EPOLLIN, EPOLLOUT) */
+static void
+io_wait(int fd, uint32_t events)
+{
+    struct epoll_event e;
+
+    memset(&e, 0, sizeof(e));
+    e.events = events | EPOLLONESHOT;
+    e.data.ptr = cur;
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &e) < 0 &&
+        (errno != EEXIST || epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &e) < 0)) {
+        fprintf(stderr, "loadgen: epoll_ctl: %s\n", strerror(errno));
+        exit(2);
+    }
+    cur->wake_at = 0;
+    yield();
+}
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -225,19 +279,34 @@ static int
 connect_unix(const char *path)
 {
     struct sockaddr_un sa;
+    double deadline = now_s() + DEFAULT_TIMEOUT;
     int fd;
 
     if (strlen(path) >= sizeof(sa.sun_path)) {
         errno = ENAMETOOLONG;
         return -1;
     }
-    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | (evloop ? SOCK_NONBLOCK : 0), 0)) < 0)
         return -1;
     memset(&sa, 0, sizeof(sa));
     sa.sun_family = AF_UNIX;
     memcpy(sa.sun_path, path, strlen(path) + 1);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+    while (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
         int e = errno;
+        socklen_t el = sizeof(e);
+        if (e == EINTR)
+            continue;
+        if (evloop && e == EAGAIN && now_s() < deadline) {
+            /* the listen backlog is full: try again shortly, as a blocking connect waits */
+            cur->wake_at = now_s() + 200e-6;
+            yield();
+            continue;
+        }
+        if (evloop && e == EINPROGRESS) {
+            io_wait(fd, EPOLLOUT);
+            if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) == 0 && e == 0)
+                break;
+        }
         close(fd);
         errno = e;
         return -1;
@@ -255,6 +324,10 @@ write_all(int fd, const void *p, size_t n)
         if (k < 0) {
             if (errno == EINTR)
                 continue;
+            if (evloop && errno == EAGAIN) {
+                io_wait(fd, EPOLLOUT);
+                continue;
+            }
             return -1;
         }
         c += k;
@@ -270,6 +343,10 @@ read_full(int fd, unsigned char *p, size_t n)
         ssize_t k = read(fd, p, n);
         if (k < 0 && errno == EINTR)
             continue;
+        if (k < 0 && evloop && errno == EAGAIN) {
+            io_wait(fd, EPOLLIN);
+            continue;
+        }
         if (k <= 0)
             return -1;
         p += k;
@@ -295,6 +372,10 @@ read_until_eof(struct worker *w, int fd)
         k = read(fd, w->buf + len, w->cap - len - 1);
         if (k < 0 && errno == EINTR)
             continue;
+        if (k < 0 && evloop && errno == EAGAIN) {
+            io_wait(fd, EPOLLIN);
+            continue;
+        }
         if (k < 0)
             return -1;
         if (k == 0)
@@ -917,6 +998,11 @@ sleep_until(double t)
 {
     struct timespec ts;
 
+    if (evloop) {
+        cur->wake_at = t;
+        yield();
+        return;
+    }
     ts.tv_sec = (time_t)t;
     ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
     if (ts.tv_nsec >= 1000000000L) {
@@ -971,6 +1057,102 @@ worker_main(void *arg)
     return NULL;
 }
 
+static struct worker *green_ws; /* the event loop's workers, for green_main */
+
+static void
+green_main(int k)
+{
+    struct worker *w = &green_ws[k];
+
+    (void)worker_main(w);
+    w->done = 1; /* uc_link: back to the event loop */
+}
+
+/* resume - run green thread w until it waits again or ends */
+static void
+resume(struct worker *w)
+{
+    cur = w;
+    w->wake_at = 0;
+    if (swapcontext(&sched_uc, &w->uc) < 0)
+        die("swapcontext failed");
+    cur = NULL;
+}
+
+/* green_init - worker k as a green thread that starts at worker_main, runnable now */
+__attribute__((noinline)) static void
+green_init(struct worker *w, int k)
+{
+    if (w->stack == NULL) {
+        /* a guard page below each stack */
+        unsigned char *m = mmap(NULL, GREEN_STACK + 4096, PROT_READ | PROT_WRITE,
+                                MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        if (m == MAP_FAILED || mprotect(m, 4096, PROT_NONE) < 0)
+            die("cannot map a green thread's stack");
+        w->stack = m + 4096;
+    }
+    if (getcontext(&w->uc) < 0) /* returns once: the context is only a template */
+        die("getcontext failed");
+    w->uc.uc_stack.ss_sp = w->stack;
+    w->uc.uc_stack.ss_size = GREEN_STACK;
+    w->uc.uc_link = &sched_uc;
+    makecontext(&w->uc, (void (*)(void))green_main, 1, k);
+    w->done = 0;
+    w->wake_at = 1e-9; /* runnable at once */
+}
+
+/*
+ * evloop_run - the nw workers as green threads on this thread until all have
+ * ended: each runs until it waits for its socket (epoll) or for a time (the
+ * next due message); the loop sleeps in epoll_pwait2 until the earliest of
+ * those.
+ */
+static void
+evloop_run(struct worker *ws, size_t nw)
+{
+    struct epoll_event ev[64];
+    size_t live = nw, i;
+    int n, k;
+
+    green_ws = ws;
+    for (i = 0; i < nw; i++)
+        green_init(&ws[i], (int)i);
+    while (live > 0) {
+        double next = INFINITY, now = now_s(), d;
+        struct timespec ts, *tp = NULL;
+        for (i = 0; i < nw; i++) {
+            struct worker *w = &ws[i];
+            if (!w->done && w->wake_at > 0 && w->wake_at <= now) {
+                resume(w);
+                live -= (size_t)w->done;
+                now = now_s();
+            }
+            if (!w->done && w->wake_at > 0 && w->wake_at < next)
+                next = w->wake_at;
+        }
+        if (live == 0)
+            break;
+        if (next < INFINITY) {
+            d = next - now_s();
+            if (d < 0)
+                d = 0;
+            ts.tv_sec = (time_t)d;
+            ts.tv_nsec = (long)((d - (double)ts.tv_sec) * 1e9);
+            tp = &ts;
+        }
+        n = epoll_pwait2(epfd, ev, (int)(sizeof(ev) / sizeof(ev[0])), tp, NULL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            die("epoll_pwait2 failed");
+        for (k = 0; k < n; k++) {
+            struct worker *w = ev[k].data.ptr;
+            resume(w);
+            live -= (size_t)w->done;
+        }
+    }
+}
+
 /* run_phase - messages [from, to) through nw workers; the wall time */
 static double
 run_phase(struct worker *ws, size_t nw, size_t from, size_t to)
@@ -986,6 +1168,10 @@ run_phase(struct worker *ws, size_t nw, size_t from, size_t to)
         /* the first message is due once the threads are up */
         sched_t0 = t0 + 0.002;
         t0 = sched_t0;
+    }
+    if (evloop) {
+        evloop_run(ws, nw);
+        return now_s() - t0;
     }
     for (i = 0; i < nw; i++)
         if (pthread_create(&ws[i].tid, NULL, worker_main, &ws[i]) != 0)
@@ -1121,7 +1307,8 @@ print_json(FILE *f, const struct result *r, const double *sorted)
     if (r->startup >= 0)
         fprintf(f, ", \"startup_s\": %.4f", r->startup);
     fprintf(f, ", \"vmhwm_kb\": %ld", self_hwm_kb());
-    fprintf(f, ", \"open_loop\": %s", rate > 0 ? "true" : "false");
+    fprintf(f, ", \"open_loop\": %s, \"client\": \"%s\"", rate > 0 ? "true" : "false",
+            evloop ? "event loop, 1 thread" : "1 thread per connection");
     if (rate > 0)
         fprintf(f, ", \"rate_target\": %.2f, \"rate_achieved\": %.2f, "
                    "\"send_late_ms\": {\"p99\": %.3f, \"max\": %.3f}, \"max_in_flight\": %zu",
@@ -1272,7 +1459,8 @@ usage(void)
             "usage: loadgen run --proto milter|spamd|http|clamd|inproc [--socket PATH]\n"
             "                   [--concurrency N] [--warmup K] [--json OUT] [--label NAME]\n"
             "                   [--list FILE] [--rules PATH]... [--av-db PATH] [--cache DIR]\n"
-            "                   [--build-only] [--public-api] [--count N] [--rate MSGS_PER_S]\n"
+            "                   [--build-only] [--public-api] [--count N]\n"
+            "                   [--rate MSGS_PER_S [--threads]]\n"
             "                   [--sample-pid PID --sample-every K] [FILE...]\n"
             "       loadgen ping --proto P --socket PATH [--timeout S] [--pid PID]\n");
     exit(2);
@@ -1339,6 +1527,10 @@ cmd_run(int argc, char **argv)
         }
         if (strcmp(o, "--public-api") == 0) {
             public_api = 1;
+            continue;
+        }
+        if (strcmp(o, "--threads") == 0) {
+            client_threads = 1;
             continue;
         }
         if (a + 1 >= argc)
@@ -1411,6 +1603,11 @@ cmd_run(int argc, char **argv)
     if (rate > 0)
         late_ms = xrealloc(NULL, count * sizeof(*late_ms));
     nw = conc;
+    if (rate > 0 && proto != P_INPROC && !client_threads) {
+        evloop = 1;
+        if ((epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+            die("epoll_create1 failed");
+    }
     if (warm > 0) {
         timing = 0;
         (void)run_phase(ws, nw, 0, warm);
