@@ -129,12 +129,14 @@ flags_now(struct ctx *c)
                          : 0u);
 }
 
+/* name_is - name equals lit, ASCII case folded (one pass: no strlen of either) */
 static int
 name_is(const xmlChar *name, const char *lit)
 {
-    size_t n = strlen(lit);
-
-    return xmlStrlen(name) == (int)n && tm_mem_ieq(name, lit, n);
+    for (; *lit != '\0'; name++, lit++)
+        if (tm_lower(*name) != tm_lower((unsigned char)*lit))
+            return 0; /* also where name ends first: tm_lower(0) is 0 */
+    return *name == '\0';
 }
 
 /* ---- display_text ---------------------------------------------------- */

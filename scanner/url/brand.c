@@ -19,18 +19,21 @@
 
 #define TM_URL_BRAND_MAX 64u /* code points of a label looked at */
 
-static const char *const brands[] = {
-    "paypal",          "apple",        "icloud",   "microsoft",  "office365",
-    "outlook",         "live",         "hotmail",  "google",     "gmail",
-    "amazon",          "netflix",      "facebook", "instagram",  "whatsapp",
-    "linkedin",        "dropbox",      "docusign", "adobe",      "dhl",
-    "fedex",           "ups",          "usps",     "chase",      "wellsfargo",
-    "bankofamerica",   "citibank",     "hsbc",     "barclays",   "santander",
-    "americanexpress", "amex",         "visa",     "mastercard", "ebay",
-    "steam",           "steampowered", "coinbase", "binance",    "blockchain",
-    "yahoo",           "twitter",      "spotify",  "onedrive",   "sharepoint",
-    "wetransfer",      "metamask",     "roblox",   "irs",        "royalmail",
+#define B(s) {s, sizeof(s) - 1}
+static const struct {
+    const char *s;
+    size_t n;
+} brands[] = {
+    B("paypal"), B("apple"), B("icloud"), B("microsoft"), B("office365"), B("outlook"),
+    B("live"), B("hotmail"), B("google"), B("gmail"), B("amazon"), B("netflix"), B("facebook"),
+    B("instagram"), B("whatsapp"), B("linkedin"), B("dropbox"), B("docusign"), B("adobe"),
+    B("dhl"), B("fedex"), B("ups"), B("usps"), B("chase"), B("wellsfargo"), B("bankofamerica"),
+    B("citibank"), B("hsbc"), B("barclays"), B("santander"), B("americanexpress"), B("amex"),
+    B("visa"), B("mastercard"), B("ebay"), B("steam"), B("steampowered"), B("coinbase"),
+    B("binance"), B("blockchain"), B("yahoo"), B("twitter"), B("spotify"), B("onedrive"),
+    B("sharepoint"), B("wetransfer"), B("metamask"), B("roblox"), B("irs"), B("royalmail"),
 };
+#undef B
 
 /* Confusable code points and the Latin letter they pass for. */
 static const struct {
@@ -159,7 +162,7 @@ const char *
 tm_url_brand_lookalike(struct tm_arena *a, const struct tm_url *u)
 {
     const unsigned char *as = u->host.p, *us = u->host_utf8.p;
-    size_t an = u->host.len, un = u->host_utf8.len, ai = 0, ui = 0, ae, ue, b;
+    size_t an = u->host.len, un = u->host_utf8.len, ai = 0, ui = 0, ae, ue, b, skl;
     char sk[TM_URL_BRAND_MAX * 2];
 
     (void)a;
@@ -170,12 +173,12 @@ tm_url_brand_lookalike(struct tm_arena *a, const struct tm_url *u)
             ;
         for (ue = ui; ue < un && us[ue] != '.'; ue++)
             ;
-        if (skeleton(us + ui, ue - ui, sk, sizeof(sk)) > 0) {
+        if ((skl = skeleton(us + ui, ue - ui, sk, sizeof(sk))) > 0) {
             for (b = 0; b < TM_NELEM(brands); b++) {
-                size_t bl = strlen(brands[b]);
-                if (strcmp(sk, brands[b]) == 0 &&
-                    !(ae - ai == bl && memcmp(as + ai, brands[b], bl) == 0))
-                    return brands[b];
+                size_t bl = brands[b].n;
+                if (skl == bl && memcmp(sk, brands[b].s, bl) == 0 &&
+                    !(ae - ai == bl && memcmp(as + ai, brands[b].s, bl) == 0))
+                    return brands[b].s;
             }
         }
         ai = ae + 1;

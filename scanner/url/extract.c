@@ -125,14 +125,22 @@ brace_dot(const unsigned char *p, size_t n, size_t i)
 static size_t
 scheme_at(const unsigned char *p, size_t n, int *defanged)
 {
-    static const char *const sch[] = {"http",  "https", "ftp",   "hxxp",   "hxxps", "h**p",
-                                      "h**ps", "fxp",   "hxxxp", "hxxxps", "hxtp",  "hxtps"};
+#define S(s) {s, sizeof(s) - 1}
+    static const struct {
+        const char *s;
+        size_t n;
+    } sch[] = {S("http"),  S("https"), S("ftp"),    S("hxxp"), S("hxxps"), S("h**p"),
+               S("h**ps"), S("fxp"),   S("hxxxp"),  S("hxxxps"), S("hxtp"), S("hxtps")};
+#undef S
     size_t k = 0, i, m = 0;
 
+    /* every scheme starts with h or f: most words are out at once */
+    if (n == 0 || (tm_lower(p[0]) != 'h' && tm_lower(p[0]) != 'f'))
+        return 0;
     while (k < n && k < 7 && (is_alnum(p[k]) || p[k] == '*'))
         k++;
     for (i = 0; i < TM_NELEM(sch); i++)
-        if (strlen(sch[i]) == k && tm_mem_ieq(p, sch[i], k))
+        if (sch[i].n == k && tm_mem_ieq(p, sch[i].s, k))
             break;
     if (i == TM_NELEM(sch))
         return 0;
