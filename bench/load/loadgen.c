@@ -1118,7 +1118,7 @@ evloop_run(struct worker *ws, size_t nw)
     for (i = 0; i < nw; i++)
         green_init(&ws[i], (int)i);
     while (live > 0) {
-        double next = INFINITY, now = now_s(), d;
+        double next = INFINITY, now = now_s(), d = 0;
         struct timespec ts, *tp = NULL;
         for (i = 0; i < nw; i++) {
             struct worker *w = &ws[i];
@@ -1141,6 +1141,9 @@ evloop_run(struct worker *ws, size_t nw)
             tp = &ts;
         }
         n = epoll_pwait2(epfd, ev, (int)(sizeof(ev) / sizeof(ev[0])), tp, NULL);
+        if (n < 0 && errno == ENOSYS) /* a kernel before 5.11: millisecond timeouts, rounded up */
+            n = epoll_wait(epfd, ev, (int)(sizeof(ev) / sizeof(ev[0])),
+                           tp ? (int)(d * 1e3) + 1 : -1);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
