@@ -166,44 +166,6 @@ static _Atomic size_t max_in_flight;
 static int client_threads;          /* --threads: the open loop on one thread per connection */
 static int evloop;                  /* the workers are green threads of one event loop */
 
-/* ---- the open loop's event loop -------------------------------------------------- */
-
-#define GREEN_STACK (256u << 10)
-
-static int epfd = -1;
-static ucontext_t sched_uc; /* the event loop's own context */
-static struct worker *cur;  /* the green thread running now */
-
-/* yield - back to the event loop; returns when it resumes this green thread */
-static void
-yield(void)
-{
-    struct worker *w = cur;
-
-    if (swapcontext(&w->uc, &sched_uc) < 0) {
-        fprintf(stderr, "loadgen: swapcontext failed\n");
-        exit(2);
-    }
-}
-
-/* io_wait - event loop: wait until fd is ready for EVENTS (EPOLLIN, EPOLLOUT) */
-static void
-io_wait(int fd, uint32_t events)
-{
-    struct epoll_event e;
-
-    memset(&e, 0, sizeof(e));
-    e.events = events | EPOLLONESHOT;
-    e.data.ptr = cur;
-    if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &e) < 0 &&
-        (errno != EEXIST || epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &e) < 0)) {
-        fprintf(stderr, "loadgen: epoll_ctl: %s\n", strerror(errno));
-        exit(2);
-    }
-    cur->wake_at = 0;
-    yield();
-}
-
 /* ---- small helpers ---------------------------------------------------- */
 
 static double
@@ -230,6 +192,63 @@ xrealloc(void *p, size_t n)
     if (q == NULL)
         die("out of memory");
     return q;
+}
+
+/* ---- the open loop's event loop -------------------------------------------------- */
+
+#define GREEN_STACK (256u << 10)
+
+static int epfd = -1;
+static ucontext_t sched_uc; /* the event loop's own context */
+static struct worker *cur;  /* the green thread running now */
+
+/* yield - back to the event loop; returns when it resumes this green thread */
+static void
+yield(void)
+{
+    struct worker *w = cur;
+
+    if (swapcontext(&w->uc, &sched_uc) < 0)
+        die("swapcontext failed");
+}
+
+/* io_wait - event loop: wait until fd is ready for EVENTS (EPOLLIN, EPOLLOUT) */
+static void
+io_wait(int fd, uint32_t events)
+{
+    struct epoll_event e;
+
+    memset(&e, 0, sizeof(e));
+    e.events = events | EPOLLONESHOT;
+    e.data.ptr = cur;
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &e) < 0 &&
+        (errno != EEXIST || epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &e) < 0)) {
+        fprintf(stderr, "loadgen: epoll_ctl: %s\n", strerror(errno));
+        exit(2);
+    }
+    cur->wake_at = 0;
+    yield();
+}
+
+/* sleep_until - sleep until monotonic time t (seconds) */
+static void
+sleep_until(double t)
+{
+    struct timespec ts;
+
+    if (evloop) {
+        cur->wake_at = t;
+        yield();
+        return;
+    }
+    ts.tv_sec = (time_t)t;
+    ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+        ;
 }
 
 static void fail(struct worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -298,8 +317,7 @@ connect_unix(const char *path)
             continue;
         if (evloop && e == EAGAIN && now_s() < deadline) {
             /* the listen backlog is full: try again shortly, as a blocking connect waits */
-            cur->wake_at = now_s() + 200e-6;
-            yield();
+            sleep_until(now_s() + 200e-6);
             continue;
         }
         if (evloop && e == EINPROGRESS) {
@@ -990,27 +1008,6 @@ proc_kb(long pid, const char *field)
         }
     fclose(f);
     return kb;
-}
-
-/* sleep_until - sleep until monotonic time t (seconds) */
-static void
-sleep_until(double t)
-{
-    struct timespec ts;
-
-    if (evloop) {
-        cur->wake_at = t;
-        yield();
-        return;
-    }
-    ts.tv_sec = (time_t)t;
-    ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-        ;
 }
 
 static void *

@@ -14,6 +14,9 @@ struct tm_str {
 };
 
 #define TM_STR_NULL ((struct tm_str){NULL, 0})
+/* TM_STR_LIT - a view of a string literal, its length known at compile time
+ * (an initializer: a table of literals compared by length first) */
+#define TM_STR_LIT(s) {(const unsigned char *)(s), sizeof(s) - 1}
 
 static inline struct tm_str
 tm_str_make(const void *p, size_t len)

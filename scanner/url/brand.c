@@ -19,11 +19,8 @@
 
 #define TM_URL_BRAND_MAX 64u /* code points of a label looked at */
 
-#define B(s) {s, sizeof(s) - 1}
-static const struct {
-    const char *s;
-    size_t n;
-} brands[] = {
+#define B(s) TM_STR_LIT(s)
+static const struct tm_str brands[] = {
     B("paypal"), B("apple"), B("icloud"), B("microsoft"), B("office365"), B("outlook"),
     B("live"), B("hotmail"), B("google"), B("gmail"), B("amazon"), B("netflix"), B("facebook"),
     B("instagram"), B("whatsapp"), B("linkedin"), B("dropbox"), B("docusign"), B("adobe"),
@@ -175,10 +172,10 @@ tm_url_brand_lookalike(struct tm_arena *a, const struct tm_url *u)
             ;
         if ((skl = skeleton(us + ui, ue - ui, sk, sizeof(sk))) > 0) {
             for (b = 0; b < TM_NELEM(brands); b++) {
-                size_t bl = brands[b].n;
-                if (skl == bl && memcmp(sk, brands[b].s, bl) == 0 &&
-                    !(ae - ai == bl && memcmp(as + ai, brands[b].s, bl) == 0))
-                    return brands[b].s;
+                size_t bl = brands[b].len;
+                if (skl == bl && memcmp(sk, brands[b].p, bl) == 0 &&
+                    !(ae - ai == bl && memcmp(as + ai, brands[b].p, bl) == 0))
+                    return (const char *)brands[b].p;
             }
         }
         ai = ae + 1;

@@ -125,12 +125,10 @@ brace_dot(const unsigned char *p, size_t n, size_t i)
 static size_t
 scheme_at(const unsigned char *p, size_t n, int *defanged)
 {
-#define S(s) {s, sizeof(s) - 1}
-    static const struct {
-        const char *s;
-        size_t n;
-    } sch[] = {S("http"),  S("https"), S("ftp"),    S("hxxp"), S("hxxps"), S("h**p"),
-               S("h**ps"), S("fxp"),   S("hxxxp"),  S("hxxxps"), S("hxtp"), S("hxtps")};
+#define S(s) TM_STR_LIT(s)
+    static const struct tm_str sch[] = {S("http"),  S("https"),  S("ftp"),   S("hxxp"),
+                                        S("hxxps"), S("h**p"),   S("h**ps"), S("fxp"),
+                                        S("hxxxp"), S("hxxxps"), S("hxtp"),  S("hxtps")};
 #undef S
     size_t k = 0, i, m = 0;
 
@@ -140,7 +138,7 @@ scheme_at(const unsigned char *p, size_t n, int *defanged)
     while (k < n && k < 7 && (is_alnum(p[k]) || p[k] == '*'))
         k++;
     for (i = 0; i < TM_NELEM(sch); i++)
-        if (sch[i].n == k && tm_mem_ieq(p, sch[i].s, k))
+        if (sch[i].len == k && tm_mem_ieq(p, sch[i].p, k))
             break;
     if (i == TM_NELEM(sch))
         return 0;
