@@ -134,6 +134,8 @@ struct worker {
     uint32_t mproto;
     unsigned char mout[MILTER_OUTBUF]; /* packets not sent yet (milter_send) */
     size_t mout_len;
+    unsigned char min[MILTER_OUTBUF]; /* bytes read and not yet taken (milter_take) */
+    size_t min_pos, min_len;
     /* reply buffer */
     unsigned char *buf;
     size_t cap;
@@ -699,6 +701,42 @@ milter_send(struct worker *w, char cmd, const void *a, size_t an, const void *b,
 }
 
 /*
+ * milter_take - n bytes of the reply stream into p, through a buffer: the
+ * replies at the end of a message (header changes, then the decision)
+ * come in a few reads, not two per packet. 0 or -1.
+ */
+static int
+milter_take(struct worker *w, unsigned char *p, size_t n)
+{
+    while (n > 0) {
+        size_t k = w->min_len - w->min_pos;
+        if (k == 0 && n >= sizeof(w->min))
+            return read_full(w->mfd, p, n);
+        if (k == 0) {
+            ssize_t r = read(w->mfd, w->min, sizeof(w->min));
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r < 0 && evloop && errno == EAGAIN) {
+                io_wait(w->mfd, EPOLLIN);
+                continue;
+            }
+            if (r <= 0)
+                return -1;
+            w->min_pos = 0;
+            w->min_len = (size_t)r;
+            continue;
+        }
+        if (k > n)
+            k = n;
+        memcpy(p, w->min + w->min_pos, k);
+        w->min_pos += k;
+        p += k;
+        n -= k;
+    }
+    return 0;
+}
+
+/*
  * milter_read - one packet into w->buf (the buffered packets are sent
  * first); its command in *cmd, payload length in *n
  */
@@ -707,9 +745,8 @@ milter_read(struct worker *w, char *cmd, size_t *n)
 {
     unsigned char h[5];
     uint32_t len;
-    int fd = w->mfd;
 
-    if (milter_flush(w) < 0 || read_full(fd, h, 5) < 0)
+    if (milter_flush(w) < 0 || milter_take(w, h, 5) < 0)
         return -1;
     len = tm_get_be32(h);
     if (len == 0 || len > MILTER_MAX_PKT)
@@ -720,7 +757,7 @@ milter_read(struct worker *w, char *cmd, size_t *n)
         w->cap = *n + 1 > 65536 ? *n + 1 : 65536;
         w->buf = xrealloc(w->buf, w->cap);
     }
-    if (*n > 0 && read_full(fd, w->buf, *n) < 0)
+    if (*n > 0 && milter_take(w, w->buf, *n) < 0)
         return -1;
     w->buf[*n] = '\0';
     return 0;
@@ -821,7 +858,7 @@ milter_open(struct worker *w)
     size_t n;
     int r;
 
-    w->mout_len = 0;
+    w->mout_len = w->min_pos = w->min_len = 0;
     if ((w->mfd = connect_unix(sock_path)) < 0) {
         fail(w, "milter: connect: %s", strerror(errno));
         return -1;
@@ -1478,7 +1515,7 @@ ping_once(struct worker *w)
         tm_put_be32(opt + 4, 0x1FFu);
         tm_put_be32(opt + 8, SMFIP_ALL_V6);
         w->mfd = fd;
-        w->mout_len = 0;
+        w->mout_len = w->min_pos = w->min_len = 0;
         ok = milter_send(w, 'O', opt, sizeof(opt), NULL, 0) == 0 &&
              milter_read(w, &cmd, &n) == 0 && cmd == 'O';
         close(fd);
