@@ -11,6 +11,9 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include <libpsl.h>
 
 #include "core/arena.h"
 #include "core/core.h"
@@ -613,6 +616,63 @@ TM_TEST(url_suffixes)
     tm_arena_free(a);
 }
 
+/*
+ * The per-thread memo of PSL answers (host.c) gives what libpsl itself
+ * gives, asked again and again: 700 hosts (more than the memo's 256
+ * slots, so entries collide and are replaced; some keys too long to be
+ * kept), in two passes and in mixed case, against psl_registrable_domain
+ * and psl_is_public_suffix2 on the same list file.
+ */
+TM_TEST(url_psl_memo)
+{
+    static const char *const tails[] = {"example.co.uk", "github.io", "com", "net",
+                                        "xn--p1ai", "s3.amazonaws.com", "zip", "org.uk"};
+    psl_ctx_t *own = psl_latest("/usr/share/publicsuffix/public_suffix_list.dafsa");
+    const psl_ctx_t *ctx = own != NULL ? own : psl_builtin();
+    struct tm_arena *a = tm_arena_new(ARENA_BUDGET);
+    int pass, i, bad = 0;
+
+    REQUIRE(a != NULL && ctx != NULL);
+    for (pass = 0; pass < 2; pass++) {
+        for (i = 0; i < 700; i++) {
+            char host[160], low[160];
+            const char *want;
+            struct tm_str got;
+            size_t k, n;
+            const char *tail = tails[i % 8];
+            if (i % 5 == 4) /* longer than a memo key */
+                snprintf(host, sizeof(host), "Very-Long-Label-%d.another-long-label.%s", i, tail);
+            else
+                snprintf(host, sizeof(host), "%s%d.%s", (i + pass) % 2 ? "WWW.h" : "a.h", i, tail);
+            n = strlen(host);
+            for (k = 0; k <= n; k++)
+                low[k] = (char)tm_lower((unsigned char)host[k]);
+            want = psl_registrable_domain(ctx, low);
+            if (want == NULL)
+                want = low;
+            got = tm_url_registrable(a, tm_str_make(host, n));
+            if (!str_is(got, want)) {
+                bad++;
+                if (bad < 5)
+                    fprintf(stderr, "url_psl_memo: %s: got %.*s, libpsl %s\n", host,
+                            (int)got.len, got.p != NULL ? (const char *)got.p : "", want);
+            }
+            {
+                const char *last = strrchr(low, '.') + 1;
+                int suf = psl_is_public_suffix2(ctx, last, PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE) != 0;
+                if (tm_url_is_known_suffix((const unsigned char *)host, n) != suf)
+                    bad++;
+            }
+        }
+    }
+    CHECK(bad == 0);
+    CHECK(tm_url_is_known_suffix(TM_LIT("FILE.TXT")) == 0);
+    CHECK(tm_url_is_known_suffix(TM_LIT("file.txt")) == 0);
+    CHECK(tm_url_is_known_suffix(TM_LIT("a.COM")) == 1);
+    tm_arena_free(a);
+    psl_free(own);
+}
+
 static void *
 psl_thread(void *arg)
 {
@@ -686,6 +746,7 @@ const struct tm_test tests_url[] = {
     TM_TEST_ENTRY(url_brand_lookalike),
     TM_TEST_ENTRY(url_suffixes),
     TM_TEST_ENTRY(url_psl_threads),
+    TM_TEST_ENTRY(url_psl_memo),
     TM_TEST_ENTRY(url_source_names),
     TM_TEST_ENTRY(url_enomem),
     TM_TEST_END,
