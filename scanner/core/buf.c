@@ -58,16 +58,6 @@ tm_buf_append(struct tm_buf *b, const void *src, size_t n)
     return TM_OK;
 }
 
-tm_rc
-tm_buf_putc(struct tm_buf *b, unsigned char c)
-{
-    if (b->len < b->cap) {
-        b->data[b->len++] = c;
-        return TM_OK;
-    }
-    return tm_buf_append(b, &c, 1);
-}
-
 unsigned char *
 tm_buf_reserve(struct tm_buf *b, size_t n, tm_rc *rc)
 {
