@@ -338,28 +338,6 @@ connect_unix(const char *path)
     return fd;
 }
 
-static int
-write_all(int fd, const void *p, size_t n)
-{
-    const unsigned char *c = p;
-
-    while (n > 0) {
-        ssize_t k = send(fd, c, n, MSG_NOSIGNAL);
-        if (k < 0) {
-            if (errno == EINTR)
-                continue;
-            if (evloop && errno == EAGAIN) {
-                io_wait(fd, EPOLLOUT);
-                continue;
-            }
-            return -1;
-        }
-        c += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
 /* piece - an iovec of bytes this program only reads (sendmsg does not write them) */
 static struct iovec
 piece(const void *p, size_t n)
@@ -373,9 +351,9 @@ piece(const void *p, size_t n)
 
 /*
  * write_iov - the pieces in one gather write (more only when the socket
- * buffer is full): a client sends one request or one milter packet per
- * write, as spamc, rspamc and Postfix's milter client do, not a syscall
- * per field; 0, or -1 with errno set. iov is consumed.
+ * buffer is full): one request, or the milter packets buffered until a
+ * reply is due, per write rather than a syscall per field; 0, or -1 with
+ * errno set. iov is consumed.
  */
 static int
 write_iov(int fd, struct iovec *iov, int n)
@@ -407,6 +385,14 @@ write_iov(int fd, struct iovec *iov, int n)
         }
     }
     return 0;
+}
+
+static int
+write_all(int fd, const void *p, size_t n)
+{
+    struct iovec v = piece(p, n);
+
+    return write_iov(fd, &v, 1);
 }
 
 static int
