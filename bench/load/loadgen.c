@@ -395,10 +395,14 @@ write_all(int fd, const void *p, size_t n)
     return write_iov(fd, &v, 1);
 }
 
-static int
-read_full(int fd, unsigned char *p, size_t n)
+/*
+ * read_some - one read of up to n bytes, again after EINTR and, under the
+ * event loop, after waiting out EAGAIN: the count (0 at end of stream) or -1
+ */
+static ssize_t
+read_some(int fd, void *p, size_t n)
 {
-    while (n > 0) {
+    for (;;) {
         ssize_t k = read(fd, p, n);
         if (k < 0 && errno == EINTR)
             continue;
@@ -406,6 +410,15 @@ read_full(int fd, unsigned char *p, size_t n)
             io_wait(fd, EPOLLIN);
             continue;
         }
+        return k;
+    }
+}
+
+static int
+read_full(int fd, unsigned char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t k = read_some(fd, p, n);
         if (k <= 0)
             return -1;
         p += k;
@@ -428,13 +441,7 @@ read_until_eof(struct worker *w, int fd)
             w->cap = w->cap ? w->cap * 2 : 65536;
             w->buf = xrealloc(w->buf, w->cap);
         }
-        k = read(fd, w->buf + len, w->cap - len - 1);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0 && evloop && errno == EAGAIN) {
-            io_wait(fd, EPOLLIN);
-            continue;
-        }
+        k = read_some(fd, w->buf + len, w->cap - len - 1);
         if (k < 0)
             return -1;
         if (k == 0)
@@ -699,13 +706,7 @@ milter_take(struct worker *w, unsigned char *p, size_t n)
         if (k == 0 && n >= sizeof(w->min))
             return read_full(w->mfd, p, n);
         if (k == 0) {
-            ssize_t r = read(w->mfd, w->min, sizeof(w->min));
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r < 0 && evloop && errno == EAGAIN) {
-                io_wait(w->mfd, EPOLLIN);
-                continue;
-            }
+            ssize_t r = read_some(w->mfd, w->min, sizeof(w->min));
             if (r <= 0)
                 return -1;
             w->min_pos = 0;

@@ -562,7 +562,7 @@ fold_ws(const unsigned char *p, size_t n, int uni, struct tm_buf *out)
         size_t s = i, first = (size_t)-1, last = 0, nl = 0;
         if ((k = ws_at(p + i, n - i, uni)) == 0) {
             size_t run = i;
-            while (i < n && (ws_first[p[i]] == 0 || ws_at(p + i, n - i, uni) == 0))
+            while (i < n && ws_at(p + i, n - i, uni) == 0)
                 i++;
             if ((rc = tm_buf_append(out, p + run, i - run)) != TM_OK)
                 return rc;
