@@ -1849,8 +1849,12 @@ tm_do_line(struct tm_ld *L, struct tm_fst *F, struct tm_line *ln, char *s)
         tm_tag_set(L, TM_TAG_INTER, ln, keyp, val);
     } else if (strcmp(key, "replace_start") == 0 || strcmp(key, "replace_end") == 0) {
         char **dst = key[8] == 's' ? &L->rstart : &L->rend;
-        tm_free(*dst);
-        *dst = tm_xstrdup(val);
+        if (*val == '\0') { /* SA: a missing value; an empty marker matches everywhere */
+            TM_LERR(L, ln, keyp, "%s: missing value", key);
+        } else {
+            tm_free(*dst);
+            *dst = tm_xstrdup(val);
+        }
     } else if (strcmp(key, "loadplugin") == 0 || strcmp(key, "tryplugin") == 0) {
         tm_loadplugin_line(L, val);
     } else if (strcmp(key, "enable_compat") == 0) {

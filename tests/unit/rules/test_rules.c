@@ -565,6 +565,24 @@ TM_TEST(rules_replace_tags)
     REQUIRE_RULE(r, &f.rs, "R6");
     CHECK_STR(r->pattern, "<A>not listed"); /* only replace_rules rules are rewritten */
     rfx_done(&f);
+
+    /*
+     * An empty marker (here the value is all comment) is SA's "missing
+     * value": an error, and the markers stay "<" and ">". Found by fuzz_cf:
+     * an empty replace_start made the tag search run past the pattern.
+     */
+    memset(&f, 0, sizeof(f));
+    rfx_load(&f, "replace_start #\n"
+                 "replace_end\n"
+                 "replace_tag A a\n"
+                 "body R1 /<A>b/\n"
+                 "replace_rules R1\n");
+    CHECK_EQ_SIZE(rfx_nerrors(&f.rs), 2);
+    CHECK_DIAG(&f, "replace_start: missing value", 1, 1, 1);
+    CHECK_DIAG(&f, "replace_end: missing value", 2, 1, 1);
+    REQUIRE_RULE(r, &f.rs, "R1");
+    CHECK_STR(r->pattern, "ab");
+    rfx_done(&f);
 }
 
 TM_TEST(rules_conditionals)
