@@ -174,7 +174,9 @@ put_name(struct tm_buf *b, const char *s, size_t n, size_t *count)
 /*
  * dkim_sign_hlist - each listed name as many times as the message has it
  * (so every instance is signed, bottom-up), then the over-signed names once
- * more. From must be listed and present (RFC 6376 5.4).
+ * more. From must be listed and present (RFC 6376 5.4). A message whose
+ * first line is folded (starts with WSP) is not signed: the field put on
+ * top of it would take that line in and no longer verify.
  */
 tm_rc
 dkim_sign_hlist(struct tm_arena *a, const struct dkim_msg *m, const char *headers,
@@ -187,6 +189,11 @@ dkim_sign_hlist(struct tm_arena *a, const struct dkim_msg *m, const char *header
     size_t n, i, j, count = 0, from = 0;
     tm_rc rc;
 
+    if (m->len > 0 && (m->buf[0] == ' ' || m->buf[0] == '\t')) {
+        (void)snprintf(err, errlen, "the message starts with a folded line (a field added on "
+                                    "top would take it in)");
+        return TM_EINVAL;
+    }
     tm_buf_init(&b, a, GEN_MAX);
     for (p = list; next_item(&p, &s, &n);) {
         for (i = 0; i < n; i++) {
