@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct tm_str {
     const unsigned char *p;
@@ -59,6 +60,13 @@ tm_hexval(unsigned char c)
         return c - '0';
     c = tm_lower(c);
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* tm_str_eq - byte equality of two views (an empty view's p may be NULL) */
+static inline int
+tm_str_eq(struct tm_str a, struct tm_str b)
+{
+    return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
 }
 
 /* tm_str_ieq - ASCII case-insensitive equality of a view and a C string */

@@ -54,8 +54,7 @@ item_hash(const struct tm_url_item *it)
 static int
 item_same(const struct tm_url_item *a, const struct tm_url_item *b)
 {
-    return a->source == b->source && a->u.normalized.len == b->u.normalized.len &&
-           memcmp(a->u.normalized.p, b->u.normalized.p, a->u.normalized.len) == 0;
+    return a->source == b->source && tm_str_eq(a->u.normalized, b->u.normalized);
 }
 
 /* grow_index - rehash into a table twice the size (load factor <= 1/2) */
@@ -347,12 +346,6 @@ target_add(struct tm_task *t, struct tm_textset *ts, size_t *cap, const char *pr
     return TM_OK;
 }
 
-static int
-str_eq(struct tm_str a, struct tm_str b)
-{
-    return a.len == b.len && memcmp(a.p, b.p, a.len) == 0;
-}
-
 /*
  * target_form - the normal form as uri rules see it: without the "/" that
  * normalising added to a URL written with no path ("http://x.example"), so
@@ -431,7 +424,7 @@ tm_url_uri_target(struct tm_task *t, const struct tm_textset **out)
                 continue; /* SpamAssassin's uri rules see the body's URLs only */
             if (set->v[i].source != TM_URL_SRC_REDIRECT)
                 rc = target_add(t, &c->target, &cap, prefix, raw);
-            if (rc == TM_OK && (prefix != NULL || !str_eq(raw, u->normalized) ||
+            if (rc == TM_OK && (prefix != NULL || !tm_str_eq(raw, u->normalized) ||
                                 set->v[i].source == TM_URL_SRC_REDIRECT))
                 rc = target_add(t, &c->target, &cap, NULL, target_form(u));
             if (rc == TM_OK && set->v[i].source != TM_URL_SRC_REDIRECT) {

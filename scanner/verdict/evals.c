@@ -87,12 +87,6 @@ hit(struct eval_out *o, const char *fmt, ...)
     return TM_OK;
 }
 
-static int
-str_eq(struct tm_str a, struct tm_str b)
-{
-    return a.len == b.len && memcmp(a.p, b.p, a.len) == 0;
-}
-
 #define URLS(t, set)                                                                               \
     do {                                                                                           \
         tm_rc urc_ = tm_url_collect((t), &(set));                                                  \
@@ -119,7 +113,7 @@ first_of_host(const struct tm_urlset *set, uint32_t *slot, size_t nslot, size_t 
         x = (x ^ h.p[k]) * 0x100000001b3ULL;
     for (j = (size_t)x & (nslot - 1); slot[j] != 0; j = (j + 1) & (nslot - 1)) {
         const struct tm_str o = set->v[slot[j] - 1].u.host;
-        if (o.len == h.len && memcmp(o.p, h.p, h.len) == 0)
+        if (tm_str_eq(o, h))
             return slot[j] - 1;
     }
     slot[j] = (uint32_t)(i + 1);
@@ -303,7 +297,7 @@ ev_url_redirector(const struct eval_call *c, struct tm_task *t, struct eval_out 
         if (it->source != TM_URL_SRC_REDIRECT || it->parent < 0)
             continue;
         w = &set->v[it->parent].u;
-        if (str_eq(w->domain, it->u.domain))
+        if (tm_str_eq(w->domain, it->u.domain))
             continue;
         if ((rc = hit(o, "%s -> %s", (const char *)w->domain.p,
                       (const char *)it->u.normalized.p)) != TM_OK)
@@ -363,7 +357,7 @@ ev_link_text_mismatch(const struct eval_call *c, struct tm_task *t, struct eval_
         if ((rc = tm_url_extract_text(t->arena, it->anchor.p, it->anchor.len, take_first, &f)) !=
             TM_OK)
             return rc;
-        if (!f.have || str_eq(f.u.domain, it->u.domain))
+        if (!f.have || tm_str_eq(f.u.domain, it->u.domain))
             continue;
         if ((rc = hit(o, "text %s, link %s", (const char *)f.u.domain.p,
                       (const char *)it->u.normalized.p)) != TM_OK)
@@ -413,7 +407,7 @@ ev_form_off_domain(const struct eval_call *c, struct tm_task *t, struct eval_out
         return rc;
     for (i = 0; i < set->n; i++) {
         const struct tm_url_item *it = &set->v[i];
-        if (it->source != TM_URL_SRC_FORM || str_eq(it->u.domain, fd))
+        if (it->source != TM_URL_SRC_FORM || tm_str_eq(it->u.domain, fd))
             continue;
         if ((rc = hit(o, "%s", (const char *)it->u.normalized.p)) != TM_OK)
             return rc;
