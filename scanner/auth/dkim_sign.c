@@ -190,8 +190,9 @@ dkim_sign_hlist(struct tm_arena *a, const struct dkim_msg *m, const char *header
     tm_rc rc;
 
     if (m->len > 0 && (m->buf[0] == ' ' || m->buf[0] == '\t')) {
-        (void)snprintf(err, errlen, "the message starts with a folded line (a field added on "
-                                    "top would take it in)");
+        (void)snprintf(err, errlen,
+                       "the message starts with a folded line (a field added on "
+                       "top would take it in)");
         return TM_EINVAL;
     }
     tm_buf_init(&b, a, GEN_MAX);

@@ -355,9 +355,9 @@ TM_TEST(arc_seal_errors)
     CHECK_EQ_INT(tm_arc_seal(f.a, m, n, &o, &hdr, &hl, err, sizeof(err)), TM_EINVAL);
     CHECK_STR(err, "no ARC set on the message: cv must be none");
     o.cv = TM_ARC_NONE; /* a folded first line would join the ARC-Seal on top */
-    CHECK_EQ_INT(tm_arc_seal(f.a, TM_LIT(" x\r\nFrom: a@b\r\n\r\nx\r\n"), &o, &hdr, &hl, err,
-                             sizeof(err)),
-                 TM_EINVAL);
+    CHECK_EQ_INT(
+        tm_arc_seal(f.a, TM_LIT(" x\r\nFrom: a@b\r\n\r\nx\r\n"), &o, &hdr, &hl, err, sizeof(err)),
+        TM_EINVAL);
     CHECK(strstr(err, "folded line") != NULL);
     REQUIRE((s1 = seal(&f, m, n, 0, TM_ARC_NONE, NULL, &n1)));
     o.cv = TM_ARC_NONE;

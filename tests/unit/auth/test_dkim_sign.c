@@ -436,9 +436,9 @@ TM_TEST(sign_errors)
                  TM_EINVAL); /* no From */
     CHECK(strstr(err, "From") != NULL);
     /* a folded first line would join the new field on top (found by fuzz_engine) */
-    CHECK_EQ_INT(tm_dkim_sign(a, TM_LIT(" x\r\nFrom: a@b\r\n\r\nx\r\n"), &o, &hdr, &hl, err,
-                              sizeof(err)),
-                 TM_EINVAL);
+    CHECK_EQ_INT(
+        tm_dkim_sign(a, TM_LIT(" x\r\nFrom: a@b\r\n\r\nx\r\n"), &o, &hdr, &hl, err, sizeof(err)),
+        TM_EINVAL);
     CHECK(strstr(err, "folded line") != NULL);
     CHECK_EQ_INT(tm_dkim_sign(a, TM_LIT("\tx\nFrom: a@b\n\nx\n"), &o, &hdr, &hl, err, sizeof(err)),
                  TM_EINVAL);
