@@ -5,7 +5,8 @@
  *
  *   loadgen run  --proto P [--socket PATH] [--concurrency N] [--warmup K]
  *                [--json OUT] [--label NAME] [--list FILE] [FILE...]
- *                [--count N] [--rate R [--threads]] [--sample-pid PID --sample-every K]
+ *                [--count N] [--min-seconds S] [--rate R [--threads]]
+ *                [--sample-pid PID --sample-every K]
  *                [--rules PATH]... [--av-db PATH] [--cache DIR]   (P = inproc)
  *                [--build-only]  (inproc: build the engine, print its build time)
  *   loadgen ping --proto P --socket PATH [--timeout S] [--pid PID]
@@ -34,7 +35,11 @@
  * threads take messages from a shared counter until all are done; latency is
  * the time from connect (or task creation) to the final reply. --count N
  * sends N messages instead of the list once: message i is the list's
- * i mod (list length), so a short list is repeated.
+ * i mod (list length), so a short list is repeated. --min-seconds S (closed
+ * loop only) repeats those N messages, as further phases of the same workers,
+ * until the timed phases add up to S seconds: a pass of a fast system then
+ * spans more than a moment of the machine's noise, and every repetition keeps
+ * the list's mix of messages.
  *
  * Open loop (--rate R, messages per second): message i of the timed phase is
  * due at start + i / R, whatever happened to the earlier ones; the thread
@@ -1158,7 +1163,7 @@ worker_main(void *arg)
             atomic_fetch_sub(&in_flight, 1);
         if (timing) {
             size_t done;
-            lat_ms[i - run_from] = (now_s() - t0) * 1e3;
+            lat_ms[i] = (now_s() - t0) * 1e3; /* timed phases count from 0 */
             done = atomic_fetch_add(&n_answered, 1) + 1;
             if (sample_every > 0 && done % sample_every == 0 && done / sample_every < nsamples) {
                 samples[done / sample_every][0] = (long)done;
@@ -1579,7 +1584,7 @@ usage(void)
             "usage: loadgen run --proto milter|spamd|http|clamd|inproc [--socket PATH]\n"
             "                   [--concurrency N] [--warmup K] [--json OUT] [--label NAME]\n"
             "                   [--list FILE] [--rules PATH]... [--av-db PATH] [--cache DIR]\n"
-            "                   [--build-only] [--public-api] [--count N]\n"
+            "                   [--build-only] [--public-api] [--count N] [--min-seconds S]\n"
             "                   [--rate MSGS_PER_S [--threads]]\n"
             "                   [--sample-pid PID --sample-every K] [FILE...]\n"
             "       loadgen ping --proto P --socket PATH [--timeout S] [--pid PID]\n");
@@ -1629,10 +1634,10 @@ cmd_run(int argc, char **argv)
 {
     const char *json = NULL, *avdb = NULL, *cache = NULL, *label = "";
     const char **rules = xrealloc(NULL, (size_t)argc * sizeof(*rules));
-    size_t nrules = 0, conc = 1, warm = 0, cap = 0, i, j, nw, count = 0;
+    size_t nrules = 0, conc = 1, warm = 0, cap = 0, i, j, nw, count = 0, total;
     struct worker *ws;
     struct result r;
-    double bytes = 0;
+    double bytes = 0, min_secs = 0;
     int a, have_proto = 0, build_only = 0;
 
     for (a = 0; a < argc; a++) {
@@ -1683,6 +1688,11 @@ cmd_run(int argc, char **argv)
             rate = strtod(argv[++a], &e);
             if (*e || !(rate > 0))
                 die("--rate wants a positive number of messages per second");
+        } else if (strcmp(o, "--min-seconds") == 0) {
+            char *e;
+            min_secs = strtod(argv[++a], &e);
+            if (*e || !(min_secs >= 0))
+                die("--min-seconds wants a number of seconds");
         } else if (strcmp(o, "--sample-pid") == 0)
             sample_pid = (long)parse_size(argv[++a]);
         else if (strcmp(o, "--sample-every") == 0)
@@ -1691,7 +1701,8 @@ cmd_run(int argc, char **argv)
             usage();
     }
     if (!have_proto || conc < 1 || conc > 1024 || (nmsgs == 0 && !build_only) ||
-        (proto != P_INPROC && sock_path == NULL) || (build_only && proto != P_INPROC))
+        (proto != P_INPROC && sock_path == NULL) || (build_only && proto != P_INPROC) ||
+        (min_secs > 0 && (rate > 0 || sample_pid >= 0)))
         usage();
     memset(&r, 0, sizeof(r));
     r.startup = -1;
@@ -1719,7 +1730,6 @@ cmd_run(int argc, char **argv)
         ws[i].id = i;
         ws[i].mfd = -1;
     }
-    lat_ms = xrealloc(NULL, count * sizeof(*lat_ms));
     if (rate > 0)
         late_ms = xrealloc(NULL, count * sizeof(*late_ms));
     nw = conc;
@@ -1739,8 +1749,14 @@ cmd_run(int argc, char **argv)
         samples[0][0] = 0;
         samples[0][1] = proc_kb(sample_pid, "VmRSS:");
     }
-    r.secs = run_phase(ws, nw, 0, count);
-    for (i = 0; i < count; i++)
+    /* the timed phases: [0, count), then with --min-seconds [count, 2 count) ... */
+    total = 0;
+    do {
+        lat_ms = xrealloc(lat_ms, (total + count) * sizeof(*lat_ms));
+        r.secs += run_phase(ws, nw, total, total + count);
+        total += count;
+    } while (r.secs < min_secs);
+    for (i = 0; i < total; i++)
         bytes += (double)msgs[i % nmsgs].len;
     if (rate > 0) {
         qsort(late_ms, count, sizeof(*late_ms), cmp_double);
@@ -1749,7 +1765,7 @@ cmd_run(int argc, char **argv)
     }
     r.label = label;
     r.conc = conc;
-    r.n = count;
+    r.n = total;
     r.warm = warm;
     r.bytes = bytes;
     for (i = 0; i < nw; i++) {
@@ -1760,7 +1776,7 @@ cmd_run(int argc, char **argv)
             count_kind_n(&r.kinds, ws[i].kinds.name[j], strlen(ws[i].kinds.name[j]),
                          ws[i].kinds.count[j]);
     }
-    qsort(lat_ms, count, sizeof(*lat_ms), cmp_double);
+    qsort(lat_ms, total, sizeof(*lat_ms), cmp_double);
     print_json(stdout, &r, lat_ms);
     if (json) {
         FILE *f = fopen(json, "w");
@@ -1773,9 +1789,9 @@ cmd_run(int argc, char **argv)
         unsigned long answered = 0;
         for (i = 0; i < r.kinds.n; i++)
             answered += r.kinds.count[i];
-        if (r.errors > 0 || answered != count) {
+        if (r.errors > 0 || answered != total) {
             fprintf(stderr, "loadgen: %s: %lu of %zu requests failed (%lu answered)%s%s\n", label,
-                    r.errors, count, answered, r.first_error ? "; first: " : "",
+                    r.errors, total, answered, r.first_error ? "; first: " : "",
                     r.first_error ? r.first_error : "");
             return 1;
         }
